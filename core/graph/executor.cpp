@@ -1,0 +1,263 @@
+#include "graph/executor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "graph/op_registry.hpp"
+#include "graph/planner.hpp"
+#include "util/error.hpp"
+#include "vk/allocator.hpp"
+#include "vk/context.hpp"
+
+namespace facet {
+
+struct Executor::Weight {
+  vk::Allocation alloc;
+  std::shared_ptr<const void> keepalive;  // pins the host data so its address stays unique
+};
+
+struct Executor::Plan {
+  MemoryPlan memory;
+  vk::Allocation arena;
+  std::map<ValueId, vk::Allocation> inputs;    // device-side input storage
+  std::map<ValueId, vk::Allocation> staging;   // host-side input copies (devices without zero-copy)
+  std::map<ValueId, vk::Allocation> readback;  // host-side output copies (devices without zero-copy)
+  std::unique_ptr<vk::CommandRecorder> recorder;
+  uint64_t weight_bytes = 0;
+};
+
+Executor::Executor(vk::Context& ctx, ExecOptions options) : ctx_(ctx), options_(options) {}
+Executor::~Executor() = default;
+
+static const void* host_pointer(const vk::Allocation& a, const std::string& what) {
+  if (!a.mapped()) throw InternalError(what + " is not host-visible");
+  return a.mapped();
+}
+
+vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v) const {
+  const Value& val = graph.value(v);
+  switch (val.kind) {
+    case ValueKind::Constant: return weights_.at(val.constant.data)->alloc.view();
+    case ValueKind::Input: return plan.inputs.at(v).view();
+    case ValueKind::Intermediate:
+      return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), std::max<uint64_t>(val.desc.bytes(), 4));
+    case ValueKind::View: return storage(plan, graph, val.base);
+  }
+  throw InternalError("unknown value kind");
+}
+
+Executor::Plan& Executor::prepare(const Graph& graph) {
+  uint64_t key = graph.fingerprint();
+  if (auto it = plans_.find(key); it != plans_.end()) {
+    stats_.reused_plan = true;
+    return *it->second;
+  }
+  stats_.reused_plan = false;
+  if (plans_.size() >= 8) plans_.clear();  // bounded: graphs that change every run do not pile up plans
+
+  const vk::DeviceInfo& dev = ctx_.info();
+  vk::Allocator& alloc = ctx_.allocator();
+  const bool zero_copy = alloc.zero_copy();
+  for (const Value& v : graph.values())
+    if (v.kind != ValueKind::View && v.desc.bytes() > dev.max_storage_buffer_range)
+      throw GpuError(GpuError::Kind::Other, "tensor '" + v.name + "' " + v.desc.str() + " is " + std::to_string(v.desc.bytes()) +
+                                                " bytes, above the device's maxStorageBufferRange of " +
+                                                std::to_string(dev.max_storage_buffer_range) + " bytes");
+
+  auto plan = std::make_unique<Plan>();
+  // Weights: uploaded once per host buffer, shared by every plan.
+  for (const Value& v : graph.values()) {
+    if (v.kind != ValueKind::Constant) continue;
+    plan->weight_bytes += v.desc.bytes();
+    if (weights_.count(v.constant.data)) continue;
+    auto w = std::make_unique<Weight>();
+    w->keepalive = v.constant.keepalive;
+    w->alloc = alloc.allocate(v.constant.bytes, vk::MemoryPool::DeviceLocal, "weight '" + v.name + "'");
+    if (zero_copy) {
+      std::memcpy(w->alloc.mapped(), v.constant.data, v.constant.bytes);
+    } else {
+      // Upload through one bounded staging chunk, so host memory stays near one chunk.
+      const uint64_t chunk = std::min<uint64_t>(v.constant.bytes, 64ull << 20);
+      vk::Allocation stage = alloc.allocate(chunk, vk::MemoryPool::Staging, "staging for '" + v.name + "'");
+      vk::CommandRecorder rec(ctx_);
+      for (uint64_t off = 0; off < v.constant.bytes; off += chunk) {
+        uint64_t n = std::min(chunk, v.constant.bytes - off);
+        std::memcpy(stage.mapped(), static_cast<const uint8_t*>(v.constant.data) + off, n);
+        rec.begin();
+        rec.copy(stage.view(0, n), w->alloc.view(off, n), "upload " + v.name);
+        rec.end();
+        rec.submit_and_wait();
+      }
+    }
+    weights_.emplace(v.constant.data, std::move(w));
+  }
+
+  plan->memory = plan_memory(graph, std::max<uint64_t>(dev.min_storage_buffer_offset_alignment, 64), !options_.debug);
+  // In debug mode every intermediate is read back, so the arena must be host-visible.
+  vk::MemoryPool arena_pool = options_.debug && !zero_copy ? vk::MemoryPool::HostVisible : vk::MemoryPool::DeviceLocal;
+  plan->arena = alloc.allocate(std::max<uint64_t>(plan->memory.arena_bytes, 4), arena_pool, "activation arena");
+
+  for (ValueId v = 0; v < graph.values().size(); ++v) {
+    const Value& val = graph.values()[v];
+    if (val.kind != ValueKind::Input) continue;
+    uint64_t bytes = std::max<uint64_t>(val.desc.bytes(), 4);
+    plan->inputs.emplace(v, alloc.allocate(bytes, vk::MemoryPool::DeviceLocal, "input '" + val.name + "'"));
+    if (!zero_copy) plan->staging.emplace(v, alloc.allocate(bytes, vk::MemoryPool::Staging, "input '" + val.name + "'"));
+  }
+
+  plan->recorder = std::make_unique<vk::CommandRecorder>(ctx_);
+  vk::CommandRecorder& rec = *plan->recorder;
+  rec.begin();
+  for (auto& [v, stage] : plan->staging) rec.copy(stage.view(), plan->inputs.at(v).view(), "input " + graph.value(v).name);
+  for (const Node& node : graph.nodes()) {
+    OpCall call{node, {}, graph.value(node.output)};
+    for (ValueId in : node.inputs) call.inputs.push_back(&graph.value(in));
+    Launch launch = graph.ops().get(node.op).select(call, dev);
+    std::vector<vk::Binding> bindings;
+    if (launch.bindings.empty()) {
+      for (ValueId in : node.inputs) bindings.push_back({storage(*plan, graph, in), false});
+      bindings.push_back({storage(*plan, graph, node.output), true});
+    } else {
+      for (int slot : launch.bindings)
+        bindings.push_back(slot < 0 ? vk::Binding{storage(*plan, graph, node.output), true}
+                                    : vk::Binding{storage(*plan, graph, node.inputs.at(slot)), false});
+    }
+    const vk::Kernel& kernel = ctx_.kernels().get(launch.kernel, launch.spec);
+    rec.dispatch(kernel, bindings, launch.push, launch.groups, node.name);
+  }
+  if (!zero_copy && arena_pool == vk::MemoryPool::DeviceLocal) {
+    for (ValueId v : graph.outputs()) {
+      ValueId s = graph.value(v).kind == ValueKind::View ? graph.value(v).base : v;
+      if (plan->readback.count(s)) continue;
+      vk::BufferView src = storage(*plan, graph, s);
+      auto& rb = plan->readback[s] = alloc.allocate(src.size, vk::MemoryPool::HostVisible, "output '" + graph.value(v).name + "'");
+      rec.copy(src, rb.view(), "read back " + graph.value(v).name);
+    }
+  }
+  rec.end();
+  ++plans_recorded_;
+  return *plans_.emplace(key, std::move(plan)).first->second;
+}
+
+std::vector<float> Executor::read_value(const Plan& plan, const Graph& graph, ValueId v,
+                                        const std::map<std::string, HostTensor>& inputs) const {
+  const Value& val = graph.value(v);
+  const Value& base = val.kind == ValueKind::View ? graph.value(val.base) : val;
+  ValueId base_id = val.kind == ValueKind::View ? val.base : v;
+  std::vector<float> data;
+  switch (base.kind) {
+    case ValueKind::Constant: data = convert_to_f32(base.desc.dtype, base.constant.data, base.desc.elements()); break;
+    case ValueKind::Input: data = inputs.at(base.name).to_f32(); break;
+    default: {
+      const uint8_t* p = nullptr;
+      if (auto rb = plan.readback.find(base_id); rb != plan.readback.end())
+        p = static_cast<const uint8_t*>(host_pointer(rb->second, "readback"));
+      else
+        p = static_cast<const uint8_t*>(host_pointer(plan.arena, "arena")) + plan.memory.offset[base_id];
+      data = convert_to_f32(base.desc.dtype, p, base.desc.elements());
+    }
+  }
+  if (val.kind != ValueKind::View) return data;
+  // Gather the view (right-aligned to 4 dims).
+  std::vector<float> out(static_cast<size_t>(val.desc.elements()));
+  int64_t dims[4] = {1, 1, 1, 1}, strides[4] = {0, 0, 0, 0};
+  uint32_t pad = 4 - val.desc.rank;
+  for (uint32_t i = 0; i < val.desc.rank; ++i) {
+    dims[pad + i] = val.desc.dims[i];
+    strides[pad + i] = val.strides[i];
+  }
+  size_t o = 0;
+  for (int64_t a = 0; a < dims[0]; ++a)
+    for (int64_t b = 0; b < dims[1]; ++b)
+      for (int64_t c = 0; c < dims[2]; ++c)
+        for (int64_t d = 0; d < dims[3]; ++d)
+          out[o++] = data[val.offset + a * strides[0] + b * strides[1] + c * strides[2] + d * strides[3]];
+  return out;
+}
+
+void Executor::check_nodes(const Plan& plan, const Graph& graph, const std::map<std::string, HostTensor>& inputs) {
+  stats_.nodes_checked = 0;
+  for (const Node& node : graph.nodes()) {
+    OpCall call{node, {}, graph.value(node.output)};
+    std::vector<std::vector<float>> ins;
+    for (ValueId in : node.inputs) {
+      call.inputs.push_back(&graph.value(in));
+      ins.push_back(read_value(plan, graph, in, inputs));
+    }
+    std::vector<float> expect(static_cast<size_t>(call.output.desc.elements()));
+    graph.ops().get(node.op).cpu(call, ins, expect);
+    std::vector<float> got = read_value(plan, graph, node.output, inputs);
+    double err = 0, ref = 0, max_abs = 0;
+    for (size_t i = 0; i < expect.size(); ++i) {
+      double d = static_cast<double>(got[i]) - expect[i];
+      if (std::isnan(d)) d = INFINITY;
+      err += d * d;
+      ref += static_cast<double>(expect[i]) * expect[i];
+      max_abs = std::max(max_abs, std::abs(d));
+    }
+    double nmse = err / std::max(ref, 1e-30);
+    ++stats_.nodes_checked;
+    if (!(nmse <= options_.tolerance)) {
+      stats_.mismatch = DebugMismatch{node.name, node.op, nmse, max_abs};
+      spdlog::warn("debug: node '{}' (op {}) differs from its CPU reference: nmse {:.3g}, max abs error {:.3g}",
+                   node.name, node.op, nmse, max_abs);
+      return;
+    }
+  }
+}
+
+std::map<std::string, HostTensor> Executor::run(const Graph& graph, const std::map<std::string, HostTensor>& inputs) {
+  auto t0 = std::chrono::steady_clock::now();
+  stats_ = RunStats{};
+  // Inputs: every graph input provided with the exact desc, nothing extra.
+  size_t n_inputs = 0;
+  for (const Value& v : graph.values()) {
+    if (v.kind != ValueKind::Input) continue;
+    ++n_inputs;
+    auto it = inputs.find(v.name);
+    if (it == inputs.end()) throw InputError("graph input '" + v.name + "' " + v.desc.str() + " was not provided");
+    if (it->second.desc != v.desc)
+      throw InputError("graph input '" + v.name + "' expects " + v.desc.str() + ", got " + it->second.desc.str());
+    if (it->second.bytes.size() != v.desc.bytes())
+      throw InputError("graph input '" + v.name + "' has " + std::to_string(it->second.bytes.size()) + " bytes, expected " +
+                       std::to_string(v.desc.bytes()));
+  }
+  if (inputs.size() != n_inputs)
+    for (const auto& [name, t] : inputs) {
+      bool known = false;
+      for (const Value& v : graph.values()) known |= v.kind == ValueKind::Input && v.name == name;
+      if (!known) throw InputError("'" + name + "' is not an input of the graph");
+    }
+
+  Plan& plan = prepare(graph);
+  for (auto& [v, a] : plan.inputs) {
+    const HostTensor& t = inputs.at(graph.value(v).name);
+    auto st = plan.staging.find(v);
+    void* dst = st != plan.staging.end() ? st->second.mapped() : a.mapped();
+    std::memcpy(dst, t.bytes.data(), t.bytes.size());
+  }
+  plan.recorder->submit_and_wait();
+
+  std::map<std::string, HostTensor> outputs;
+  for (ValueId v : graph.outputs()) {
+    const Value& val = graph.value(v);
+    TensorDesc desc = val.desc;
+    desc.dtype = DType::F32;
+    outputs[val.name] = HostTensor::from_f32(desc, read_value(plan, graph, v, inputs));
+  }
+  stats_.arena_bytes = plan.memory.arena_bytes;
+  stats_.naive_bytes = plan.memory.naive_bytes;
+  stats_.weight_bytes = plan.weight_bytes;
+  stats_.dispatches = plan.recorder->dispatch_count();
+  stats_.barriers = plan.recorder->barrier_count();
+  stats_.submissions = 1;
+  for (const auto& t : plan.recorder->timings()) stats_.timings.push_back({t.label, t.kernel, t.ms});
+  if (options_.debug) check_nodes(plan, graph, inputs);
+  stats_.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return outputs;
+}
+
+}  // namespace facet

@@ -1,0 +1,87 @@
+// matmul: y[b, m, n] = sum_k x[b, m, k] * w[b', n, k] (+ bias[n]).
+//   x: f32 [M, K] or [B, M, K];  w: f32 or f16 [N, K] (shared) or [B, N, K];  bias: f32 [N].
+// The weight layout is PyTorch Linear's [out, in], so a Linear layer is one matmul node.
+#include "ops/op_helpers.hpp"
+
+namespace facet::ops {
+
+namespace {
+
+struct MatmulPush {
+  uint32_t M, N, K, a_batch, b_batch, c_batch;
+};
+
+struct Dims {
+  int64_t batch, M, N, K;
+  bool shared_w;
+};
+
+Dims dims_of(const TensorDesc& x, const TensorDesc& w) {
+  Dims d{};
+  d.batch = x.rank == 3 ? x.dims[0] : 1;
+  d.M = x.dim(-2);
+  d.K = x.dim(-1);
+  d.N = w.dim(-2);
+  d.shared_w = w.rank == 2;
+  return d;
+}
+
+}  // namespace
+
+void register_matmul(OpRegistry& r) {
+  r.add({
+      "matmul",
+      [](const std::vector<const Value*>& in, const Attrs&, const std::string& node) {
+        expect_inputs(in, 2, 3, node, "matmul");
+        const TensorDesc &x = in[0]->desc, &w = in[1]->desc;
+        expect_dtype(*in[0], DType::F32, node, "input x");
+        if (w.dtype != DType::F32 && w.dtype != DType::F16)
+          throw InputError(node + ": matmul weight '" + in[1]->name + "' must be f32 or f16, got " + w.str());
+        if ((x.rank != 2 && x.rank != 3) || (w.rank != 2 && w.rank != 3))
+          throw InputError(node + ": matmul needs x [M, K] or [B, M, K] and w [N, K] or [B, N, K], got " + x.str() +
+                           " and " + w.str());
+        if (x.dim(-1) != w.dim(-1))
+          throw InputError(node + ": matmul inner dimensions differ: x " + x.str() + ", w " + w.str());
+        if (w.rank == 3 && (x.rank != 3 || w.dims[0] != x.dims[0]))
+          throw InputError(node + ": batched weight " + w.str() + " needs x with the same batch, got " + x.str());
+        if (in.size() == 3) {
+          expect_dtype(*in[2], DType::F32, node, "bias");
+          if (in[2]->desc.rank != 1 || in[2]->desc.dims[0] != w.dim(-2))
+            throw InputError(node + ": bias must be [" + std::to_string(w.dim(-2)) + "], got " + in[2]->desc.str());
+        }
+        TensorDesc y = x;
+        y.dims[y.rank - 1] = w.dim(-2);
+        return y;
+      },
+      [](const OpCall& c, const vk::DeviceInfo&) {
+        Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
+        constexpr uint32_t kTile = 16;
+        Launch l;
+        l.kernel = c.inputs[1]->desc.dtype == DType::F16 ? "core/matmul_f16" : "core/matmul_f32";
+        bool bias = c.inputs.size() == 3;
+        l.spec = {kTile, bias ? 1u : 0u};
+        l.set_push(MatmulPush{static_cast<uint32_t>(d.M), static_cast<uint32_t>(d.N), static_cast<uint32_t>(d.K),
+                              static_cast<uint32_t>(d.M * d.K), d.shared_w ? 0u : static_cast<uint32_t>(d.N * d.K),
+                              static_cast<uint32_t>(d.M * d.N)});
+        l.groups = {static_cast<uint32_t>((d.N + kTile - 1) / kTile), static_cast<uint32_t>((d.M + kTile - 1) / kTile),
+                    static_cast<uint32_t>(d.batch)};
+        l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
+        return l;
+      },
+      [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
+        Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
+        const auto &x = in[0], &w = in[1];
+        for (int64_t b = 0; b < d.batch; ++b)
+          for (int64_t m = 0; m < d.M; ++m)
+            for (int64_t n = 0; n < d.N; ++n) {
+              double acc = in.size() == 3 ? in[2][n] : 0.0;
+              const float* xr = &x[(b * d.M + m) * d.K];
+              const float* wr = &w[((d.shared_w ? 0 : b) * d.N + n) * d.K];
+              for (int64_t k = 0; k < d.K; ++k) acc += static_cast<double>(xr[k]) * wr[k];
+              out[(b * d.M + m) * d.N + n] = static_cast<float>(acc);
+            }
+      },
+  });
+}
+
+}  // namespace facet::ops

@@ -1,0 +1,43 @@
+// Small helpers shared by the core op definitions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "graph/op_registry.hpp"
+#include "util/error.hpp"
+
+namespace facet::ops {
+
+inline void expect_inputs(const std::vector<const Value*>& in, size_t lo, size_t hi, const std::string& node,
+                          const char* op) {
+  if (in.size() < lo || in.size() > hi)
+    throw InputError(node + ": op '" + op + "' takes " + std::to_string(lo) +
+                     (lo == hi ? "" : ".." + std::to_string(hi)) + " inputs, got " + std::to_string(in.size()));
+}
+
+inline void expect_dtype(const Value& v, DType t, const std::string& node, const char* what) {
+  if (v.desc.dtype != t)
+    throw InputError(node + ": " + what + " '" + v.name + "' must be " + std::string(dtype_name(t)) + ", got " + v.desc.str());
+}
+
+// Push constants of an elementwise kernel: n, chunk, then the op's own fields.
+template <class Extra>
+struct ElementwisePush {
+  uint32_t n;
+  uint32_t chunk;
+  Extra extra;
+};
+
+template <class Extra>
+Launch elementwise_launch(const std::string& kernel, uint64_t n, const vk::DeviceInfo& device, const Extra& extra) {
+  ElementwiseLayout l = elementwise_layout(n, device);
+  Launch launch;
+  launch.kernel = kernel;
+  launch.spec = {l.workgroup, l.contiguous ? 1u : 0u};
+  launch.set_push(ElementwisePush<Extra>{static_cast<uint32_t>(n), l.chunk, extra});
+  launch.groups = l.groups;
+  return launch;
+}
+
+}  // namespace facet::ops

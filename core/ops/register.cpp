@@ -1,0 +1,21 @@
+// The explicit list of core ops (no static registration: the linker would drop it).
+#include "graph/op_registry.hpp"
+
+namespace facet {
+namespace ops {
+void register_fill(OpRegistry& r);
+void register_copy(OpRegistry& r);
+void register_binary(OpRegistry& r);
+void register_matmul(OpRegistry& r);
+void register_dispatch(OpRegistry& r);
+}  // namespace ops
+
+void register_core_ops(OpRegistry& r) {
+  ops::register_fill(r);
+  ops::register_copy(r);
+  ops::register_binary(r);
+  ops::register_matmul(r);
+  ops::register_dispatch(r);
+}
+
+}  // namespace facet

@@ -1,0 +1,62 @@
+// Shared fixture of the Vulkan tests: one Context with the Khronos validation layer and
+// synchronization validation on. Any validation warning or error fails the test. No device is
+// a failure, never a skip.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+
+#include "graph/host_tensor.hpp"
+#include "vk/context.hpp"
+
+namespace facet::test {
+
+inline vk::ContextOptions validated_options() {
+  vk::ContextOptions o;
+  o.validation = true;
+  o.device = vk::resolve_device_selector("", "");
+  o.cache_dir = ::testing::TempDir() + "/facet-pipeline-cache";
+  return o;
+}
+
+class VkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    try {
+      ctx_ = std::make_unique<vk::Context>(validated_options());
+    } catch (const std::exception& e) {
+      FAIL() << "no usable Vulkan device with validation: " << e.what();
+    }
+  }
+  void TearDown() override {
+    if (!ctx_) return;
+    // Validation messages can arrive at destruction; collect them from a context kept until here.
+    for (const auto& m : ctx_->validation_messages()) ADD_FAILURE() << "validation: " << m;
+    EXPECT_EQ(ctx_->validation_message_count(), 0u);
+  }
+  vk::Context& ctx() { return *ctx_; }
+  std::unique_ptr<vk::Context> ctx_;
+};
+
+inline std::vector<float> random_values(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Normalized mean squared error: sum (a-b)^2 / sum b^2.
+inline double nmse(const std::vector<float>& got, const std::vector<float>& want) {
+  double e = 0, r = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double d = double(got[i]) - want[i];
+    e += d * d;
+    r += double(want[i]) * want[i];
+  }
+  return e / std::max(r, 1e-30);
+}
+
+}  // namespace facet::test
