@@ -134,9 +134,13 @@ ValueId Graph::view(ValueId v, const TensorDesc& shape, const std::array<int64_t
 }
 
 void Graph::mark_output(ValueId v, const std::string& name) {
-  value(v);
-  if (values_[v].kind == ValueKind::View && !values_[v].contiguous())
-    v = op(name + ".contiguous", "copy", {v});
+  const Value& val = value(v);
+  // Outputs are arena intermediates (or contiguous views of one) that carry the output's name;
+  // anything else (an input, a weight, a strided view, an existing output) is copied first.
+  bool own = val.kind == ValueKind::Intermediate && !val.output;
+  if (val.kind == ValueKind::View)
+    own = val.contiguous() && values_[val.base].kind == ValueKind::Intermediate && !values_[val.base].output;
+  if (!own) v = op(name + ".output", "copy", {v});
   for (const Value& x : values_)
     if (x.output && x.name == name) throw InputError("duplicate graph output name '" + name + "'");
   values_[v].output = true;

@@ -1,0 +1,145 @@
+#include "cli_common.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace facet::cli {
+
+void setup_logging(const GlobalOptions& g) {
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  spdlog::level::level_enum level = g.quiet ? spdlog::level::err
+                                    : g.verbosity >= 2 ? spdlog::level::debug
+                                    : g.verbosity == 1 ? spdlog::level::info
+                                                       : spdlog::level::warn;
+  console->set_level(level);
+  std::vector<spdlog::sink_ptr> sinks{console};
+  if (!g.log_file.empty()) {
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(g.log_file, true);
+    file->set_level(spdlog::level::debug);
+    sinks.push_back(file);
+  }
+  auto logger = std::make_shared<spdlog::logger>("facet", sinks.begin(), sinks.end());
+  logger->set_level(g.log_file.empty() ? level : spdlog::level::debug);
+  logger->set_pattern("[%l] %v");
+  spdlog::set_default_logger(logger);
+}
+
+std::string human_bytes(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u ? "%.1f %s" : "%.0f %s", v, units[u]);
+  return buf;
+}
+
+static const char* yes(bool b) { return b ? "yes" : "no"; }
+
+std::string device_text(const vk::DeviceInfo& d) {
+  char buf[2048];
+  std::string heaps;
+  for (size_t i = 0; i < d.heaps.size(); ++i)
+    heaps += "\n     heap " + std::to_string(i) + ": " + human_bytes(d.heaps[i].size) +
+             (d.heaps[i].device_local ? " device-local" : "") + (d.heaps[i].host_visible ? " host-visible" : "");
+  std::string quirks;
+  for (const auto& q : d.quirks.names()) quirks += (quirks.empty() ? "" : ", ") + q;
+  std::snprintf(buf, sizeof(buf),
+                "%u: %s [%s, vendor %s, driver %s %s]\n"
+                "   api %u.%u.%u, subgroup %u (min %u, max %u), subgroup arithmetic %s, shuffle %s\n"
+                "   fp16 %s, int8 %s, 16-bit storage %s, 8-bit storage %s, cooperative matrix %s, push descriptors %s\n"
+                "   maxStorageBufferRange %s, shared memory %s, workgroup %u invocations, timestamps %s\n"
+                "   memory: %s%s\n"
+                "   quirks: %s",
+                d.index, d.name.c_str(), d.type_name().c_str(), vk::vendor_name(d.vendor), d.driver_name.c_str(),
+                d.driver_info.c_str(), VK_API_VERSION_MAJOR(d.api_version), VK_API_VERSION_MINOR(d.api_version),
+                VK_API_VERSION_PATCH(d.api_version), d.subgroup_size, d.min_subgroup_size, d.max_subgroup_size,
+                yes(d.subgroup_arithmetic), yes(d.subgroup_shuffle), yes(d.fp16_arithmetic), yes(d.int8_arithmetic),
+                yes(d.storage_16bit), yes(d.storage_8bit), yes(d.cooperative_matrix), yes(d.push_descriptors),
+                human_bytes(d.max_storage_buffer_range).c_str(), human_bytes(d.max_compute_shared_memory).c_str(),
+                d.max_workgroup_invocations, yes(d.timestamps), d.unified_memory ? "unified (zero-copy uploads)" : "discrete",
+                heaps.c_str(), quirks.empty() ? "none" : quirks.c_str());
+  return buf;
+}
+
+nlohmann::json device_json(const vk::DeviceInfo& d) {
+  nlohmann::json heaps = nlohmann::json::array();
+  for (const auto& h : d.heaps) heaps.push_back({{"size", h.size}, {"device_local", h.device_local}, {"host_visible", h.host_visible}});
+  return {
+      {"index", d.index},
+      {"name", d.name},
+      {"type", d.type_name()},
+      {"vendor", vk::vendor_name(d.vendor)},
+      {"vendor_id", d.vendor_id},
+      {"device_id", d.device_id},
+      {"driver", d.driver_name},
+      {"driver_info", d.driver_info},
+      {"driver_version", d.driver_version},
+      {"api_version", std::to_string(VK_API_VERSION_MAJOR(d.api_version)) + "." + std::to_string(VK_API_VERSION_MINOR(d.api_version)) +
+                          "." + std::to_string(VK_API_VERSION_PATCH(d.api_version))},
+      {"pipeline_cache_uuid", d.uuid_hex()},
+      {"limits",
+       {{"max_storage_buffer_range", d.max_storage_buffer_range},
+        {"min_storage_buffer_offset_alignment", d.min_storage_buffer_offset_alignment},
+        {"max_push_constants_size", d.max_push_constants_size},
+        {"max_compute_shared_memory", d.max_compute_shared_memory},
+        {"max_workgroup_invocations", d.max_workgroup_invocations},
+        {"max_workgroup_size", d.max_workgroup_size},
+        {"max_workgroup_count", d.max_workgroup_count},
+        {"timestamp_period_ns", d.timestamp_period_ns}}},
+      {"subgroup",
+       {{"size", d.subgroup_size}, {"min_size", d.min_subgroup_size}, {"max_size", d.max_subgroup_size},
+        {"arithmetic", d.subgroup_arithmetic}, {"shuffle", d.subgroup_shuffle}, {"size_control", d.subgroup_size_control}}},
+      {"features",
+       {{"fp16", d.fp16_arithmetic}, {"int8", d.int8_arithmetic}, {"int16", d.int16}, {"int64", d.int64},
+        {"storage_16bit", d.storage_16bit}, {"storage_8bit", d.storage_8bit}, {"cooperative_matrix", d.cooperative_matrix},
+        {"push_descriptors", d.push_descriptors}, {"timestamps", d.timestamps}}},
+      {"memory", {{"unified", d.unified_memory}, {"heaps", heaps}}},
+      {"quirks", d.quirks.names()},
+  };
+}
+
+std::string tensor_text(const std::string& name, const HostTensor& t) {
+  std::vector<float> v = t.to_f32();
+  std::string s = name + ": " + t.desc.str() + "\n";
+  int64_t cols = t.desc.rank ? t.desc.dims[t.desc.rank - 1] : 1;
+  int64_t rows = cols ? static_cast<int64_t>(v.size()) / cols : 0;
+  char buf[32];
+  for (int64_t r = 0; r < std::min<int64_t>(rows, 4); ++r) {
+    s += "  [";
+    for (int64_t c = 0; c < std::min<int64_t>(cols, 8); ++c) {
+      std::snprintf(buf, sizeof(buf), "%s%.5g", c ? ", " : "", v[r * cols + c]);
+      s += buf;
+    }
+    s += cols > 8 ? ", ...]\n" : "]\n";
+  }
+  if (rows > 4) s += "  ... " + std::to_string(rows - 4) + " more rows\n";
+  double sum = 0, sq = 0, lo = INFINITY, hi = -INFINITY;
+  for (float x : v) {
+    sum += x;
+    sq += double(x) * x;
+    lo = std::min<double>(lo, x);
+    hi = std::max<double>(hi, x);
+  }
+  double n = std::max<double>(1, static_cast<double>(v.size()));
+  double mean = sum / n;
+  std::snprintf(buf, sizeof(buf), "%.6g", mean);
+  s += "  mean " + std::string(buf);
+  std::snprintf(buf, sizeof(buf), "%.6g", std::sqrt(std::max(0.0, sq / n - mean * mean)));
+  s += "  std " + std::string(buf);
+  std::snprintf(buf, sizeof(buf), "%.6g", lo);
+  s += "  min " + std::string(buf);
+  std::snprintf(buf, sizeof(buf), "%.6g", hi);
+  s += "  max " + std::string(buf) + "\n";
+  return s;
+}
+
+}  // namespace facet::cli

@@ -1,0 +1,37 @@
+// Shared pieces of the facet subcommands: global options, logging set-up, formatting.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "graph/host_tensor.hpp"
+#include "vk/device_info.hpp"
+
+namespace facet::cli {
+
+struct GlobalOptions {
+  int verbosity = 0;  // -v / -vv
+  bool quiet = false;
+  std::string log_file;
+  std::string device;  // --device selector
+  std::vector<std::string> plugin_paths;
+};
+
+void setup_logging(const GlobalOptions& g);
+
+nlohmann::json device_json(const vk::DeviceInfo& d);
+std::string device_text(const vk::DeviceInfo& d);
+std::string human_bytes(uint64_t bytes);
+// A short printout of a tensor: shape line, leading rows, and summary statistics.
+std::string tensor_text(const std::string& name, const HostTensor& t);
+
+// Subcommand registration; each returns the CLI11 subcommand and sets `run` to its action.
+using Action = std::function<int()>;
+void add_devices(CLI::App& app, GlobalOptions& g, Action& run);
+void add_plugins(CLI::App& app, GlobalOptions& g, Action& run);
+void add_run(CLI::App& app, GlobalOptions& g, Action& run);
+
+}  // namespace facet::cli
