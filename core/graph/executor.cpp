@@ -32,6 +32,10 @@ struct Executor::Plan {
 Executor::Executor(vk::Context& ctx, ExecOptions options) : ctx_(ctx), options_(options) {}
 Executor::~Executor() = default;
 
+// Bindings cover whole 32-bit words: shaders read f16/bf16/quantized data as uint arrays, so a
+// tensor of 2 mod 4 bytes must still expose its last (partial) word.
+static uint64_t binding_bytes(uint64_t bytes) { return std::max<uint64_t>((bytes + 3) / 4 * 4, 4); }
+
 static const void* host_pointer(const vk::Allocation& a, const std::string& what) {
   if (!a.mapped()) throw InternalError(what + " is not host-visible");
   return a.mapped();
@@ -43,7 +47,7 @@ vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v
     case ValueKind::Constant: return weights_.at(val.constant.data)->alloc.view();
     case ValueKind::Input: return plan.inputs.at(v).view();
     case ValueKind::Intermediate:
-      return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), std::max<uint64_t>(val.desc.bytes(), 4));
+      return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), binding_bytes(val.desc.bytes()));
     case ValueKind::View: return storage(plan, graph, val.base);
   }
   throw InternalError("unknown value kind");
@@ -75,7 +79,7 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
     if (weights_.count(v.constant.data)) continue;
     auto w = std::make_unique<Weight>();
     w->keepalive = v.constant.keepalive;
-    w->alloc = alloc.allocate(v.constant.bytes, vk::MemoryPool::DeviceLocal, "weight '" + v.name + "'");
+    w->alloc = alloc.allocate(binding_bytes(v.constant.bytes), vk::MemoryPool::DeviceLocal, "weight '" + v.name + "'");
     if (zero_copy) {
       std::memcpy(w->alloc.mapped(), v.constant.data, v.constant.bytes);
     } else {
@@ -103,7 +107,7 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
   for (ValueId v = 0; v < graph.values().size(); ++v) {
     const Value& val = graph.values()[v];
     if (val.kind != ValueKind::Input) continue;
-    uint64_t bytes = std::max<uint64_t>(val.desc.bytes(), 4);
+    uint64_t bytes = binding_bytes(val.desc.bytes());
     plan->inputs.emplace(v, alloc.allocate(bytes, vk::MemoryPool::DeviceLocal, "input '" + val.name + "'"));
     if (!zero_copy) plan->staging.emplace(v, alloc.allocate(bytes, vk::MemoryPool::Staging, "input '" + val.name + "'"));
   }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "util/error.hpp"
 #include "vk/context.hpp"
 #include "vk/vk_check.hpp"
@@ -35,9 +37,11 @@ CommandRecorder::CommandRecorder(Context& ctx) : ctx_(ctx) {
 CommandRecorder::~CommandRecorder() {
   VkDevice dev = ctx_.device();
   if (in_flight_) {
-    // A timed-out submission gets one more timeout to finish; past that, destroying its objects
-    // would be undefined behaviour, so they are leaked with an error instead of hanging.
-    uint64_t timeout_ns = static_cast<uint64_t>(ctx_.options().timeout_ms) * 1000000ull;
+    // A timed-out submission gets a grace period (its timeout again, at least 10 s) to finish; past
+    // that, destroying its objects would be undefined behaviour, so they are leaked with an error
+    // instead of hanging.
+    uint64_t grace_ms = std::max<uint64_t>(ctx_.options().timeout_ms, 10000);
+    uint64_t timeout_ns = grace_ms * 1000000ull;
     if (vkWaitForFences(dev, 1, &fence_, VK_TRUE, timeout_ns) != VK_SUCCESS) {
       spdlog::error("a GPU submission never finished; leaking its command buffer");
       return;

@@ -36,11 +36,15 @@ inline std::vector<uint8_t> safetensors_bytes(const std::vector<StTensor>& tenso
     offset += t.bytes.size();
   }
   std::string header = header_override.empty() ? h.dump() : header_override;
-  std::vector<uint8_t> out(8);
+  std::vector<uint8_t> out(8 + header.size() + offset);
   uint64_t n = header.size();
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(n >> (8 * i));
-  out.insert(out.end(), header.begin(), header.end());
-  for (const auto& t : tensors) out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+  std::memcpy(out.data() + 8, header.data(), header.size());
+  uint8_t* p = out.data() + 8 + header.size();
+  for (const auto& t : tensors) {
+    if (!t.bytes.empty()) std::memcpy(p, t.bytes.data(), t.bytes.size());
+    p += t.bytes.size();
+  }
   return out;
 }
 

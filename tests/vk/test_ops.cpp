@@ -1,0 +1,102 @@
+// Core ops on the device against their CPU references, at sizes that are not multiples of the
+// workgroup (64), tile (16) or subgroup (8) sizes, 1-element and large cases, each dtype.
+// Error = normalized MSE; thresholds are next to each test.
+#include <gtest/gtest.h>
+
+#include "graph/executor.hpp"
+#include "graph/op_registry.hpp"
+#include "util/half.hpp"
+#include "vk_fixture.hpp"
+
+namespace facet::test {
+namespace {
+
+class OpsTest : public VkTest {
+ protected:
+  // Runs the graph on the device and on the CPU references (debug mode), returns the max nmse seen.
+  void expect_matches_reference(Graph& g, const std::map<std::string, HostTensor>& inputs, double threshold) {
+    Executor ex(ctx(), ExecOptions{true, threshold});
+    ex.run(g, inputs);
+    const RunStats& s = ex.last_stats();
+    EXPECT_EQ(s.nodes_checked, g.nodes().size());
+    EXPECT_FALSE(s.mismatch.has_value()) << s.mismatch->node << " nmse " << s.mismatch->nmse;
+  }
+  HostTensor random(const TensorDesc& d, uint32_t seed) { return HostTensor::from_f32(d, random_values(d.elements(), seed)); }
+};
+
+TEST_F(OpsTest, ElementwiseAtAwkwardSizes) {
+  constexpr double kThreshold = 1e-12;  // exact in f32
+  for (int64_t n : {1, 7, 63, 65, 1000, 1 << 20 | 3}) {
+    Graph g(core_ops());
+    ValueId a = g.input("a", TensorDesc(DType::F32, {n}));
+    ValueId b = g.input("b", TensorDesc(DType::F32, {n}));
+    ValueId s = g.op("sum", "add", {a, b});
+    ValueId p = g.op("prod", "mul", {s, b});
+    ValueId f = g.op("fill", "fill", {}, {{"d0", n}, {"value", 0.25}});
+    g.mark_output(g.op("out", "add", {p, f}), "out");
+    expect_matches_reference(g, {{"a", random(TensorDesc(DType::F32, {n}), 1)}, {"b", random(TensorDesc(DType::F32, {n}), 2)}},
+                             kThreshold);
+  }
+}
+
+TEST_F(OpsTest, BroadcastAlongLeadingDims) {
+  Graph g(core_ops());
+  ValueId a = g.input("a", TensorDesc(DType::F32, {3, 5, 7}));
+  ValueId b = g.input("b", TensorDesc(DType::F32, {5, 7}));
+  ValueId c = g.input("c", TensorDesc(DType::F32, {7}));
+  g.mark_output(g.op("m", "mul", {g.op("s", "add", {a, b}), c}), "out");
+  expect_matches_reference(g, {{"a", random(TensorDesc(DType::F32, {3, 5, 7}), 1)}, {"b", random(TensorDesc(DType::F32, {5, 7}), 2)},
+                               {"c", random(TensorDesc(DType::F32, {7}), 3)}},
+                           1e-12);
+}
+
+TEST_F(OpsTest, StridedCopyTransposes) {
+  Graph g(core_ops());
+  ValueId x = g.input("x", TensorDesc(DType::F32, {5, 9, 3}));
+  // permute (0, 2, 1): [5, 3, 9] with strides (27, 1, 3), and a slice with an offset.
+  ValueId t = g.view(x, TensorDesc(DType::F32, {5, 3, 9}), {27, 1, 3, 0}, 0);
+  g.mark_output(g.op("transpose", "copy", {t}), "t");
+  ValueId s = g.view(x, TensorDesc(DType::F32, {2, 4}), {27, 3, 0, 0}, 4);
+  g.mark_output(g.op("slice", "copy", {s}), "s");
+  HostTensor xv = random(TensorDesc(DType::F32, {5, 9, 3}), 4);
+  Executor ex(ctx());
+  auto out = ex.run(g, {{"x", xv}});
+  std::vector<float> xs = xv.to_f32(), ts = out.at("t").to_f32(), ss = out.at("s").to_f32();
+  for (int a = 0; a < 5; ++a)
+    for (int b = 0; b < 3; ++b)
+      for (int c = 0; c < 9; ++c) ASSERT_EQ(ts[(a * 3 + b) * 9 + c], xs[(a * 9 + c) * 3 + b]);
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 4; ++b) ASSERT_EQ(ss[a * 4 + b], xs[4 + a * 27 + b * 3]);
+}
+
+TEST_F(OpsTest, MatmulF32AndF16WeightsWithAndWithoutBias) {
+  constexpr double kF32 = 1e-10;  // accumulation order only
+  struct Shape {
+    int64_t batch, M, K, N;
+    bool batched_w;
+  };
+  for (Shape sh : {Shape{1, 1, 1, 1, false}, Shape{1, 1, 77, 13, false}, Shape{1, 33, 17, 65, false}, Shape{3, 19, 40, 9, true},
+                   Shape{2, 128, 96, 100, false}}) {
+    for (DType wt : {DType::F32, DType::F16}) {
+      for (bool bias : {false, true}) {
+        Graph g(core_ops());
+        TensorDesc xd = sh.batch > 1 ? TensorDesc(DType::F32, {sh.batch, sh.M, sh.K}) : TensorDesc(DType::F32, {sh.M, sh.K});
+        TensorDesc wd = sh.batched_w ? TensorDesc(wt, {sh.batch, sh.N, sh.K}) : TensorDesc(wt, {sh.N, sh.K});
+        ValueId x = g.input("x", xd);
+        auto wbytes = std::make_shared<std::vector<uint8_t>>(random(wd, 9).bytes);
+        ValueId w = g.constant("w", wd, {wbytes->data(), wbytes->size(), wbytes});
+        std::vector<ValueId> ins = {x, w};
+        if (bias) ins.push_back(g.input("b", TensorDesc(DType::F32, {sh.N})));
+        g.mark_output(g.op("mm", "matmul", ins), "y");
+        std::map<std::string, HostTensor> inputs = {{"x", random(xd, 7)}};
+        if (bias) inputs["b"] = random(TensorDesc(DType::F32, {sh.N}), 8);
+        SCOPED_TRACE(std::to_string(sh.M) + "x" + std::to_string(sh.K) + "x" + std::to_string(sh.N) + " " +
+                     std::string(dtype_name(wt)) + (bias ? " bias" : ""));
+        expect_matches_reference(g, inputs, kF32);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace facet::test
