@@ -7,24 +7,29 @@
 
 namespace facet {
 
+// Reads element i of type T from possibly unaligned bytes (safetensors data has no alignment).
+template <class T>
+static T load(const void* data, int64_t i) {
+  T v;
+  std::memcpy(&v, static_cast<const uint8_t*>(data) + i * sizeof(T), sizeof(T));
+  return v;
+}
+
 std::vector<float> convert_to_f32(DType dtype, const void* data, int64_t count) {
   std::vector<float> out(static_cast<size_t>(count));
-  const auto* u16 = static_cast<const uint16_t*>(data);
   switch (dtype) {
     case DType::F32:
-      std::memcpy(out.data(), data, out.size() * 4);
+      if (count) std::memcpy(out.data(), data, out.size() * 4);
       break;
     case DType::F16:
-      for (int64_t i = 0; i < count; ++i) out[i] = f16_to_f32(u16[i]);
+      for (int64_t i = 0; i < count; ++i) out[i] = f16_to_f32(load<uint16_t>(data, i));
       break;
     case DType::BF16:
-      for (int64_t i = 0; i < count; ++i) out[i] = bf16_to_f32(u16[i]);
+      for (int64_t i = 0; i < count; ++i) out[i] = bf16_to_f32(load<uint16_t>(data, i));
       break;
-    case DType::I32: {
-      const auto* i32 = static_cast<const int32_t*>(data);
-      for (int64_t i = 0; i < count; ++i) out[i] = static_cast<float>(i32[i]);
+    case DType::I32:
+      for (int64_t i = 0; i < count; ++i) out[i] = static_cast<float>(load<int32_t>(data, i));
       break;
-    }
     default:
       throw InputError(std::string("no f32 conversion for ") + std::string(dtype_name(dtype)) + " yet");
   }

@@ -93,13 +93,10 @@ TEST(Abi, ScanListsLoadedAndFailedPlugins) {
 
 class AbiPipeline : public VkTest {
  protected:
-  std::string write(const std::string& name, const std::string& text) {
-    std::string path = ::testing::TempDir() + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
   std::string pipeline_text(const std::string& plugin, const std::string& params) {
-    std::string features = ::testing::TempDir() + "/abi_features.npy";
+    // One file per test: ctest runs tests in parallel processes.
+    std::string features = ::testing::TempDir() + "/abi_features_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".npy";
     io::write_npy(features, HostTensor::from_f32(TensorDesc(DType::F32, {2, 3}), {1, 2, 3, 4, 5, 6}));
     return "schema_version = 1\n[runtime]\nplugin_paths = [\"" FACET_ABI_FIXTURE_DIR "\"]\n"
            "[[input]]\nid = \"x\"\nfile = \"" + features + "\"\n"

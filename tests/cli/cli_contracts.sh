@@ -2,7 +2,11 @@
 # Command-line contracts of DESIGN.md §4: exit codes, and messages that name what is wrong.
 # Usage: cli_contracts.sh FACET MAKE_DEMO TEMPLATE_PLUGIN_DIR SOURCE_DIR
 set -uo pipefail
-facet="$1"; make_demo="$2"; template_dir="$3"; src="$4"
+facet_bin="$1"; make_demo="$2"; template_dir="$3"; src="$4"
+# Under the sanitizer run LD_PRELOAD carries the ASan runtime; hand it to facet only, not to the
+# shell tools (grep, tr, ...) whose own exit-time leak reports would break the pipelines.
+facet_preload="${LD_PRELOAD:-}"; unset LD_PRELOAD
+facet() { LD_PRELOAD="$facet_preload" "$facet_bin" "$@"; }
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 fails=0
 
@@ -20,42 +24,42 @@ expect() {
   fi
 }
 
-"$make_demo" "$work/demo" >/dev/null
+LD_PRELOAD="$facet_preload" "$make_demo" "$work/demo" >/dev/null
 export FACET_DEMO_DIR="$work/demo" FACET_PLUGIN_PATH="$template_dir"
 
-expect 0 'llvmpipe.*\[cpu' -- "$facet" devices
-expect 0 '"subgroup"' -- "$facet" devices --json
-expect 0 'adapter +adapter_linear/linear' -- "$facet" plugins
-expect 0 '"name": "adapter_pixel_shuffle"' -- "$facet" plugins --json
-expect 2 'subcommand is required' -- "$facet"
-expect 2 'error: ' -- "$facet" run
-expect 2 'error: ' -- "$facet" run --no-such-flag x.toml
+expect 0 'llvmpipe.*\[cpu' -- facet devices
+expect 0 '"subgroup"' -- facet devices --json
+expect 0 'adapter +adapter_linear/linear' -- facet plugins
+expect 0 '"name": "adapter_pixel_shuffle"' -- facet plugins --json
+expect 2 'subcommand is required' -- facet
+expect 2 'error: ' -- facet run
+expect 2 'error: ' -- facet run --no-such-flag x.toml
 
 # The demo pipeline runs through both plugins and matches the CPU references in debug mode.
-expect 0 'output project.y: f32 \[4, 16\]' -- "$facet" run "$src/docs/pipelines/demo.toml"
-expect 0 'all 2 nodes match their CPU references' -- "$facet" run --debug --validation "$src/docs/pipelines/demo.toml"
-expect 0 '"shape": \[' -- "$facet" run --json "$src/docs/pipelines/demo.toml"
-expect 0 'gpu merge.shuffle' -- "$facet" run --profile "$src/docs/pipelines/demo.toml"
-"$facet" run --save "$work/out" "$src/docs/pipelines/demo.toml" >/dev/null && [ -s "$work/out/project.y.npy" ] \
+expect 0 'output project.y: f32 \[4, 16\]' -- facet run "$src/docs/pipelines/demo.toml"
+expect 0 'all 2 nodes match their CPU references' -- facet run --debug --validation "$src/docs/pipelines/demo.toml"
+expect 0 '"shape": \[' -- facet run --json "$src/docs/pipelines/demo.toml"
+expect 0 'gpu merge.shuffle' -- facet run --profile "$src/docs/pipelines/demo.toml"
+facet run --save "$work/out" "$src/docs/pipelines/demo.toml" >/dev/null && [ -s "$work/out/project.y.npy" ] \
   || { echo "FAIL: --save wrote no NPY"; fails=$((fails + 1)); }
 
 # Invalid input: exit 3 with file:line:column.
 printf 'schema_version = 1\n[[stage]\nid = "a"\n' > "$work/syntax.toml"
-expect 3 "syntax.toml:2:[0-9]+: " -- "$facet" run "$work/syntax.toml"
+expect 3 "syntax.toml:2:[0-9]+: " -- facet run "$work/syntax.toml"
 sed 's/factor = 2/factor = 2, colour = 1/' "$src/docs/pipelines/demo.toml" > "$work/param.toml"
-expect 3 "param.toml:[0-9]+:[0-9]+: stage 'merge': unknown param 'colour'" -- "$facet" run "$work/param.toml"
-expect 3 "cannot read pipeline file" -- "$facet" run "$work/none.toml"
+expect 3 "param.toml:[0-9]+:[0-9]+: stage 'merge': unknown param 'colour'" -- facet run "$work/param.toml"
+expect 3 "cannot read pipeline file" -- facet run "$work/none.toml"
 # A missing plugin: exit 4, naming the plugin and the searched folders.
 sed 's/adapter_linear/adapter_missing/' "$src/docs/pipelines/demo.toml" > "$work/missing.toml"
-expect 4 "missing.toml:[0-9]+:[0-9]+: stage 'project': plugin 'adapter_missing' not found; searched.*$template_dir" -- "$facet" run "$work/missing.toml"
+expect 4 "missing.toml:[0-9]+:[0-9]+: stage 'project': plugin 'adapter_missing' not found; searched.*$template_dir" -- facet run "$work/missing.toml"
 # A truncated weights file: exit 3 naming the file.
 head -c 100 "$work/demo/projector.safetensors" > "$work/trunc.safetensors"
 sed "s|\${FACET_DEMO_DIR}/projector.safetensors|$work/trunc.safetensors|" "$src/docs/pipelines/demo.toml" > "$work/trunc.toml"
-expect 3 "trunc.safetensors': (truncated|tensor)" -- "$facet" run "$work/trunc.toml"
+expect 3 "trunc.safetensors': (truncated|tensor)" -- facet run "$work/trunc.toml"
 # A device selector that matches nothing: exit 3, listing the devices.
-expect 3 "no Vulkan device matches selector 'nvidia'" -- "$facet" run --device nvidia "$src/docs/pipelines/demo.toml"
+expect 3 "no Vulkan device matches selector 'nvidia'" -- facet run --device nvidia "$src/docs/pipelines/demo.toml"
 # A log file gets the debug log.
-"$facet" --log-file "$work/log.txt" run "$src/docs/pipelines/demo.toml" >/dev/null
+facet --log-file "$work/log.txt" run "$src/docs/pipelines/demo.toml" >/dev/null
 grep -q "Vulkan device" "$work/log.txt" || { echo "FAIL: --log-file wrote no log"; fails=$((fails + 1)); }
 
 echo "$fails failures"
