@@ -54,7 +54,7 @@ static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 Allocator::Allocator(Context& ctx) : ctx_(ctx) {
   vkGetPhysicalDeviceMemoryProperties(ctx.physical_device(), &props_);
-  zero_copy_ = ctx.info().unified_memory;
+  zero_copy_ = ctx.info().unified_memory && !ctx.options().disable_zero_copy;
   alignment_ = std::max<uint64_t>(ctx.info().min_storage_buffer_offset_alignment, 64);
 }
 

@@ -94,19 +94,19 @@ void CommandRecorder::sync(const std::vector<Access>& accesses) {
     if (earlier) break;
   }
   if (earlier) {
-    // Stages and access masks come from the accesses themselves: writes are made available from
-    // their stage, and visible to every access of the new command's stage.
-    VkPipelineStageFlags src = 0, dst = 0;
-    VkAccessFlags src_access = 0, dst_access = 0;
+    // Source stages and accesses come from the pending accesses. The destination is every stage
+    // the recorder uses (compute and transfer), whatever the next command is: pending_ is
+    // cleared below, so this barrier must order the earlier accesses against all later ones,
+    // not only against the command that triggered it.
+    VkPipelineStageFlags src = 0;
+    VkAccessFlags src_access = 0;
     for (const Access& a : pending_) {
       src |= a.stage;
       if (a.write) src_access |= a.stage == VK_PIPELINE_STAGE_TRANSFER_BIT ? VK_ACCESS_TRANSFER_WRITE_BIT : VK_ACCESS_SHADER_WRITE_BIT;
     }
-    for (const Access& b : accesses) {
-      dst |= b.stage;
-      dst_access |= b.stage == VK_PIPELINE_STAGE_TRANSFER_BIT ? VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT
-                                                               : VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-    }
+    const VkPipelineStageFlags dst = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    const VkAccessFlags dst_access = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                                     VK_ACCESS_TRANSFER_WRITE_BIT;
     const char* kind = earlier->write ? (now->write ? "write-after-write" : "read-after-write") : "write-after-read";
     barrier_reasons_.push_back(now->label + ": " + kind + " on the range of " + earlier->label);
     VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};

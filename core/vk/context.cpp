@@ -198,21 +198,15 @@ Context::Context(const ContextOptions& options) : options_(options) {
     allocator_ = std::make_unique<Allocator>(*this);
     kernels_ = std::make_unique<KernelCache>(*this);
   } catch (...) {
-    kernels_.reset();
-    allocator_.reset();
-    if (device_) vkDestroyDevice(device_, nullptr);
-    if (messenger_) {
-      auto destroy = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
-          vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
-      if (destroy) destroy(instance_, messenger_, nullptr);
-    }
-    vkDestroyInstance(instance_, nullptr);
+    release();
     throw;
   }
   spdlog::info("Vulkan device {}: {} ({}, {})", info_.index, info_.name, info_.type_name(), info_.driver_name);
 }
 
-Context::~Context() {
+Context::~Context() { release(); }
+
+void Context::release() {
   if (device_) vkDeviceWaitIdle(device_);
   kernels_.reset();
   allocator_.reset();

@@ -29,6 +29,7 @@ struct ContextOptions {
   bool profiling = false;       // GPU timestamps per dispatch
   uint64_t memory_limit = 0;    // refuse device allocations beyond this many bytes (0 = none)
   std::string cache_dir;        // pipeline cache folder ("" = $XDG_CACHE_HOME/facet or ~/.cache/facet)
+  bool disable_zero_copy = false; // use staging copies even on unified memory (tests the discrete-GPU path)
 };
 
 // Counts validation-layer messages (warnings and errors); tests fail when it is non-zero.
@@ -62,6 +63,8 @@ class Context {
   std::vector<std::string> validation_messages();
 
  private:
+  void release();  // destroys everything created so far, in reverse order (destructor and failed constructor)
+
   ContextOptions options_;
   ValidationLog validation_;
   VkInstance instance_ = VK_NULL_HANDLE;

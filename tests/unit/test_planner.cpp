@@ -19,8 +19,11 @@ TEST(Planner, ChainReusesMemory) {
   EXPECT_EQ(p.arena_bytes, 2 * one);
   // Values alive at the same time never overlap.
   for (const Node& n : g.nodes())
-    for (ValueId in : n.inputs)
-      if (g.value(in).kind == ValueKind::Intermediate) EXPECT_NE(p.offset[in], p.offset[n.output]);
+    for (ValueId in : n.inputs) {
+      if (g.value(in).kind == ValueKind::Intermediate) {
+        EXPECT_NE(p.offset[in], p.offset[n.output]);
+      }
+    }
 }
 
 TEST(Planner, OutputsLiveToTheEnd) {

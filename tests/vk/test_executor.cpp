@@ -71,3 +71,35 @@ TEST_F(ExecutorTest, DebugModeChecksEveryNode) {
 }
 }  // namespace
 }  // namespace facet::test
+
+namespace facet::test {
+namespace {
+// The path of devices without unified memory (discrete GPUs): weights and inputs go through
+// staging copies, outputs through read-back copies. Forced on lavapipe so CI covers it.
+TEST(ExecutorStaging, StagingPathGivesTheSameResults) {
+  const int64_t M = 21, K = 70, N = 13;
+  auto w = std::make_shared<std::vector<float>>(random_values(N * K, 5));
+  std::vector<float> xv = random_values(M * K, 6);
+  auto run = [&](bool zero_copy, bool debug) {
+    vk::ContextOptions o = validated_options();
+    o.disable_zero_copy = !zero_copy;
+    vk::Context ctx(o);
+    EXPECT_EQ(ctx.allocator().zero_copy(), zero_copy);
+    Graph g(core_ops());
+    ValueId x = g.input("x", TensorDesc(DType::F32, {M, K}));
+    ValueId wc = g.constant("w", TensorDesc(DType::F32, {N, K}), {w->data(), w->size() * 4, w});
+    ValueId y = g.op("mm", "matmul", {x, wc});
+    g.mark_output(g.reshape(y, TensorDesc(DType::F32, {M * N})), "flat");
+    g.mark_output(g.op("sq", "mul", {y, y}), "sq");
+    Executor ex(ctx, ExecOptions{debug, 1e-10});
+    auto out = ex.run(g, {{"x", HostTensor::from_f32(TensorDesc(DType::F32, {M, K}), xv)}});
+    EXPECT_FALSE(ex.last_stats().mismatch.has_value());
+    EXPECT_EQ(ctx.validation_message_count(), 0u);
+    return std::make_pair(out.at("flat").to_f32(), out.at("sq").to_f32());
+  };
+  auto direct = run(true, false);
+  EXPECT_EQ(run(false, false), direct);
+  EXPECT_EQ(run(false, true), direct);
+}
+}  // namespace
+}  // namespace facet::test
