@@ -47,7 +47,7 @@ void validate_descriptor(const facet_plugin_desc* d, const std::string& path, co
   if (d->n_components == 0 || !d->components) throw fail("declares no components");
   for (uint32_t i = 0; i < d->n_components; ++i) {
     const facet_component_desc& c = d->components[i];
-    std::string cname = c.name ? c.name : "#" + std::to_string(i);
+    std::string cname = c.name ? std::string(c.name) : std::string("#").append(std::to_string(i));
     if (c.struct_size < sizeof(facet_component_desc)) throw fail("component '" + cname + "' descriptor too small");
     if (!c.name || !*c.name) throw fail("component #" + std::to_string(i) + " has no name");
     if (c.kind > FACET_KIND_GENERATOR) throw fail("component '" + cname + "' has an unknown kind");

@@ -114,7 +114,7 @@ void KernelCache::add_source(const std::string& name, const uint32_t* words, siz
 
 const Kernel& KernelCache::get(const std::string& name, std::span<const uint32_t> spec) {
   std::string key = name;
-  for (uint32_t v : spec) key += ":" + std::to_string(v);
+  for (uint32_t v : spec) key.append(":").append(std::to_string(v));
   if (auto it = pipelines_.find(key); it != pipelines_.end()) return *it->second;
 
   auto src = sources_.find(name);
