@@ -6,6 +6,7 @@
 #include "io/npy.hpp"
 #include "util/error.hpp"
 #include "vk/context.hpp"
+#include "vk/vk_check.hpp"
 
 namespace facet {
 namespace {
@@ -85,5 +86,29 @@ TEST(DeviceSelect, FlagBeatsEnvironmentBeatsToml) {
   EXPECT_EQ(vk::resolve_device_selector("", "from-toml"), "from-toml");
 }
 
+}  // namespace
+}  // namespace facet
+
+namespace facet {
+namespace {
+TEST(VkErrors, ResultsBecomeTypedErrorsWithExitCode5) {
+  auto kind_of = [](VkResult r) {
+    try {
+      vk::check(r, "vkQueueSubmit of node 'blk.0.mm'");
+    } catch (const GpuError& e) {
+      EXPECT_EQ(e.code(), ExitCode::Gpu);
+      EXPECT_NE(std::string(e.what()).find("vkQueueSubmit of node 'blk.0.mm' failed: "), std::string::npos);
+      return e.kind;
+    }
+    ADD_FAILURE() << "no error for " << r;
+    return GpuError::Kind::Other;
+  };
+  EXPECT_EQ(kind_of(VK_ERROR_OUT_OF_DEVICE_MEMORY), GpuError::Kind::OutOfDeviceMemory);
+  EXPECT_EQ(kind_of(VK_ERROR_OUT_OF_HOST_MEMORY), GpuError::Kind::OutOfDeviceMemory);
+  EXPECT_EQ(kind_of(VK_ERROR_DEVICE_LOST), GpuError::Kind::DeviceLost);
+  EXPECT_EQ(kind_of(VK_TIMEOUT), GpuError::Kind::Timeout);
+  EXPECT_EQ(kind_of(VK_ERROR_INITIALIZATION_FAILED), GpuError::Kind::Other);
+  EXPECT_NO_THROW(vk::check(VK_SUCCESS, "ok"));
+}
 }  // namespace
 }  // namespace facet
