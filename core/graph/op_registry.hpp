@@ -61,7 +61,7 @@ class OpRegistry {
   std::map<std::string, OpDef> ops_;
 };
 
-// Adds every core op (fill, copy, add, mul, matmul, dispatch).
+// Adds every core op (see core/ops/register.cpp for the list).
 void register_core_ops(OpRegistry& registry);
 // The registry with the core ops, built once.
 const OpRegistry& core_ops();

@@ -40,4 +40,11 @@ Launch elementwise_launch(const std::string& kernel, uint64_t n, const vk::Devic
   return launch;
 }
 
+// For kernels whose push constants are only n and chunk.
+inline Launch elementwise_launch(const std::string& kernel, uint64_t n, const vk::DeviceInfo& device) {
+  Launch l = elementwise_launch(kernel, n, device, uint32_t{0});
+  l.push.resize(2 * sizeof(uint32_t));  // drop the placeholder extra field
+  return l;
+}
+
 }  // namespace facet::ops

@@ -8,6 +8,9 @@ void register_copy(OpRegistry& r);
 void register_binary(OpRegistry& r);
 void register_matmul(OpRegistry& r);
 void register_dispatch(OpRegistry& r);
+void register_activation(OpRegistry& r);
+void register_convert(OpRegistry& r);
+void register_norm(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -16,6 +19,9 @@ void register_core_ops(OpRegistry& r) {
   ops::register_binary(r);
   ops::register_matmul(r);
   ops::register_dispatch(r);
+  ops::register_activation(r);
+  ops::register_convert(r);
+  ops::register_norm(r);
 }
 
 }  // namespace facet

@@ -144,6 +144,7 @@ Context::Context(const ContextOptions& options) : options_(options) {
     uint32_t index = select_device(infos, options.device);
     physical_ = pds[index];
     info_ = infos[index];
+    if (options.flip_work_layout) info_.quirks.contiguous_work_layout = !info_.quirks.contiguous_work_layout;
 
     uint32_t nq = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nq, nullptr);

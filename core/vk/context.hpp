@@ -30,6 +30,7 @@ struct ContextOptions {
   uint64_t memory_limit = 0;    // refuse device allocations beyond this many bytes (0 = none)
   std::string cache_dir;        // pipeline cache folder ("" = $XDG_CACHE_HOME/facet or ~/.cache/facet)
   bool disable_zero_copy = false; // use staging copies even on unified memory (tests the discrete-GPU path)
+  bool flip_work_layout = false;  // give kernels the other device kind's work layout (tests both paths)
 };
 
 // Counts validation-layer messages (warnings and errors); tests fail when it is non-zero.

@@ -9,7 +9,7 @@ namespace facet {
 namespace {
 
 TEST(Registry, CoreOpsAreRegisteredExplicitly) {
-  EXPECT_EQ(core_ops().names(), (std::vector<std::string>{"add", "copy", "dispatch", "fill", "matmul", "mul"}));
+  EXPECT_EQ(core_ops().names(), (std::vector<std::string>{"add", "convert", "copy", "dispatch", "fill", "gelu", "gelu_tanh", "geglu", "geglu_tanh", "layer_norm", "matmul", "mul", "quick_gelu", "relu", "rms_norm", "silu", "softmax", "swiglu"}));
 }
 
 TEST(Registry, UnknownOpIsAnInputErrorListingKnownOps) {

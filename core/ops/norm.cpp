@@ -1,0 +1,113 @@
+// Row ops over the last dimension, one workgroup per row:
+//   layer_norm(x, [weight, [bias]]), attr eps (default 1e-5)
+//   rms_norm(x, [weight]), attr eps (default 1e-6)
+//   softmax(x), attr scale (default 1): softmax(x * scale)
+// x: f32 [..., cols]; weight, bias: f32 [cols].
+#include <cmath>
+
+#include "ops/op_helpers.hpp"
+
+namespace facet::ops {
+
+namespace {
+
+struct RowPush {
+  uint32_t rows, cols;
+  float value;  // eps or scale
+};
+
+constexpr uint32_t kRowWorkgroup = 64;  // a power of two (row_reduce.glsl)
+
+Launch row_launch(const char* kernel, const TensorDesc& x, float value, const vk::DeviceInfo& dev) {
+  Launch l;
+  l.kernel = kernel;
+  l.spec = {kRowWorkgroup, dev.quirks.contiguous_work_layout ? 1u : 0u};
+  uint64_t cols = static_cast<uint64_t>(x.dim(-1)), rows = static_cast<uint64_t>(x.elements()) / cols;
+  l.set_push(RowPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), value});
+  uint32_t max_x = std::min<uint32_t>(dev.max_workgroup_count[0], 65535);
+  l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(rows, max_x));
+  l.groups.y = static_cast<uint32_t>((rows + l.groups.x - 1) / l.groups.x);
+  return l;
+}
+
+TensorDesc infer_norm(const std::vector<const Value*>& in, const std::string& node, const char* op, size_t max_params) {
+  expect_inputs(in, 1, 1 + max_params, node, op);
+  expect_dtype(*in[0], DType::F32, node, "input");
+  if (in[0]->desc.rank == 0 || in[0]->desc.dim(-1) == 0) throw InputError(node + ": " + op + " of an empty tensor");
+  for (size_t i = 1; i < in.size(); ++i) {
+    expect_dtype(*in[i], DType::F32, node, i == 1 ? "weight" : "bias");
+    if (in[i]->desc.rank != 1 || in[i]->desc.dims[0] != in[0]->desc.dim(-1))
+      throw InputError(node + ": " + op + " parameter '" + in[i]->name + "' must be f32 [" + std::to_string(in[0]->desc.dim(-1)) +
+                       "], got " + in[i]->desc.str());
+  }
+  return in[0]->desc;
+}
+
+void norm_reference(const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out, bool rms,
+                    double eps) {
+  size_t cols = static_cast<size_t>(c.output.desc.dim(-1)), rows = out.size() / cols;
+  for (size_t r = 0; r < rows; ++r) {
+    const float* x = &in[0][r * cols];
+    double mean = 0, var = 0;
+    if (!rms) {
+      for (size_t i = 0; i < cols; ++i) mean += x[i];
+      mean /= static_cast<double>(cols);
+    }
+    for (size_t i = 0; i < cols; ++i) var += (x[i] - mean) * (x[i] - mean);
+    double inv = 1.0 / std::sqrt(var / static_cast<double>(cols) + eps);
+    for (size_t i = 0; i < cols; ++i) {
+      double v = (x[i] - mean) * inv;
+      if (in.size() > 1) v *= in[1][i];
+      if (in.size() > 2) v += in[2][i];
+      out[r * cols + i] = static_cast<float>(v);
+    }
+  }
+}
+
+void add_norm(OpRegistry& r, const char* name, bool rms, double default_eps) {
+  r.add({
+      name,
+      [name, rms](const std::vector<const Value*>& in, const Attrs&, const std::string& node) {
+        return infer_norm(in, node, name, rms ? 1 : 2);
+      },
+      [rms, default_eps](const OpCall& c, const vk::DeviceInfo& dev) {
+        Launch l = row_launch("core/norm", c.output.desc, static_cast<float>(c.attr_float("eps", default_eps)), dev);
+        bool weight = c.inputs.size() > 1, bias = c.inputs.size() > 2;
+        l.spec.insert(l.spec.end(), {rms ? 1u : 0u, weight ? 1u : 0u, bias ? 1u : 0u});
+        l.bindings = {0, weight ? 1 : 0, bias ? 2 : 0, -1};  // absent params bind x (unread)
+        return l;
+      },
+      [rms, default_eps](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
+        norm_reference(c, in, out, rms, c.attr_float("eps", default_eps));
+      },
+  });
+}
+
+}  // namespace
+
+void register_norm(OpRegistry& r) {
+  add_norm(r, "layer_norm", false, 1e-5);
+  add_norm(r, "rms_norm", true, 1e-6);
+  r.add({
+      "softmax",
+      [](const std::vector<const Value*>& in, const Attrs&, const std::string& node) {
+        return infer_norm(in, node, "softmax", 0);
+      },
+      [](const OpCall& c, const vk::DeviceInfo& dev) {
+        return row_launch("core/softmax", c.output.desc, static_cast<float>(c.attr_float("scale", 1.0)), dev);
+      },
+      [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
+        double scale = c.attr_float("scale", 1.0);
+        size_t cols = static_cast<size_t>(c.output.desc.dim(-1)), rows = out.size() / cols;
+        for (size_t r = 0; r < rows; ++r) {
+          const float* x = &in[0][r * cols];
+          double m = -INFINITY, s = 0;
+          for (size_t i = 0; i < cols; ++i) m = std::max(m, x[i] * scale);
+          for (size_t i = 0; i < cols; ++i) s += std::exp(x[i] * scale - m);
+          for (size_t i = 0; i < cols; ++i) out[r * cols + i] = static_cast<float>(std::exp(x[i] * scale - m) / s);
+        }
+      },
+  });
+}
+
+}  // namespace facet::ops
