@@ -33,5 +33,6 @@ using Action = std::function<int()>;
 void add_devices(CLI::App& app, GlobalOptions& g, Action& run);
 void add_plugins(CLI::App& app, GlobalOptions& g, Action& run);
 void add_run(CLI::App& app, GlobalOptions& g, Action& run);
+void add_bench(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

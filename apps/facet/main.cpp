@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   cli::add_devices(app, g, action);
   cli::add_plugins(app, g, action);
   cli::add_run(app, g, action);
+  cli::add_bench(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -53,19 +53,33 @@ void register_matmul(OpRegistry& r) {
         y.dims[y.rank - 1] = w.dim(-2);
         return y;
       },
-      [](const OpCall& c, const vk::DeviceInfo&) {
+      [](const OpCall& c, const vk::DeviceInfo& dev) {
         Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
-        constexpr uint32_t kTile = 16;
+        const bool f16 = c.inputs[1]->desc.dtype == DType::F16;
+        const bool bias = c.inputs.size() == 3;
         Launch l;
-        l.kernel = c.inputs[1]->desc.dtype == DType::F16 ? "core/matmul_f16" : "core/matmul_f32";
-        bool bias = c.inputs.size() == 3;
-        l.spec = {kTile, bias ? 1u : 0u};
         l.set_push(MatmulPush{static_cast<uint32_t>(d.M), static_cast<uint32_t>(d.N), static_cast<uint32_t>(d.K),
                               static_cast<uint32_t>(d.M * d.K), d.shared_w ? 0u : static_cast<uint32_t>(d.N * d.K),
                               static_cast<uint32_t>(d.M * d.N)});
+        l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
+        if (dev.quirks.contiguous_work_layout) {
+          // CPU devices: one invocation per NB outputs of a row, streaming along K, no barriers.
+          constexpr uint32_t kWorkgroup = 64, kNb = 4;
+          l.kernel = f16 ? "core/matmul_rows_f16" : "core/matmul_rows_f32";
+          l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
+          uint64_t invocations = static_cast<uint64_t>(d.M) * static_cast<uint64_t>((d.N + kNb - 1) / kNb);
+          uint64_t groups = (invocations + kWorkgroup - 1) / kWorkgroup;
+          l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(groups, 65535));
+          l.groups.y = static_cast<uint32_t>((groups + l.groups.x - 1) / l.groups.x);
+          l.groups.z = static_cast<uint32_t>(d.batch);
+          return l;
+        }
+        // GPUs: shared-memory tiles of kTile x kTile outputs.
+        constexpr uint32_t kTile = 16;
+        l.kernel = f16 ? "core/matmul_f16" : "core/matmul_f32";
+        l.spec = {kTile, bias ? 1u : 0u};
         l.groups = {static_cast<uint32_t>((d.N + kTile - 1) / kTile), static_cast<uint32_t>((d.M + kTile - 1) / kTile),
                     static_cast<uint32_t>(d.batch)};
-        l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
         return l;
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {

@@ -43,6 +43,12 @@ expect 0 'gpu merge.shuffle' -- facet run --profile "$src/docs/pipelines/demo.to
 facet run --save "$work/out" "$src/docs/pipelines/demo.toml" >/dev/null && [ -s "$work/out/project.y.npy" ] \
   || { echo "FAIL: --save wrote no NPY"; fails=$((fails + 1)); }
 
+# The op benchmark: one fast case, table and JSON.
+expect 0 'elementwise.add.1m +add .*GB/s' -- facet bench ops -r 1 --filter elementwise.add
+expect 0 '"median_ms"' -- facet bench ops -r 1 --filter convert --json
+expect 2 'no benchmark case matches' -- facet bench ops --filter no-such-case
+expect 2 'error: ' -- facet bench
+
 # Invalid input: exit 3 with file:line:column.
 printf 'schema_version = 1\n[[stage]\nid = "a"\n' > "$work/syntax.toml"
 expect 3 "syntax.toml:2:[0-9]+: " -- facet run "$work/syntax.toml"

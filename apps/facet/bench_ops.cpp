@@ -1,0 +1,121 @@
+#include "bench_ops.hpp"
+
+#include <memory>
+#include <random>
+
+namespace facet::bench {
+
+namespace {
+
+HostTensor random_tensor(const TensorDesc& d, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(d.elements()));
+  for (float& x : v) x = u(rng);
+  return HostTensor::from_f32(d, v);
+}
+
+std::string dims(std::initializer_list<int64_t> d) {
+  std::string s = "[";
+  for (int64_t x : d) s += (s.size() > 1 ? "," : "") + std::to_string(x);
+  return s + "]";
+}
+
+// y[M,N] = x[M,K] W[N,K]^T with W a constant of dtype wt.
+OpCase matmul(const std::string& name, int64_t M, int64_t K, int64_t N, DType wt) {
+  OpCase c;
+  c.name = name;
+  c.op = "matmul";
+  c.shape = dims({M, K}) + "x" + dims({N, K}) + " " + std::string(dtype_name(wt));
+  c.flops = 2.0 * M * N * K;
+  c.bytes = 4.0 * M * K + static_cast<double>(TensorDesc(wt, {N, K}).bytes()) + 4.0 * M * N;
+  c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
+    TensorDesc xd(DType::F32, {M, K}), wd(wt, {N, K});
+    in["x"] = random_tensor(xd, 1);
+    auto w = std::make_shared<HostTensor>(random_tensor(wd, 2));
+    ValueId wc = g.constant("w", wd, {w->bytes.data(), w->bytes.size(), w});
+    g.mark_output(g.op("op", "matmul", {g.input("x", xd), wc}), "y");
+  };
+  return c;
+}
+
+// A one-input op over [rows, cols] (inputs: x, plus a [cols] weight for norms).
+OpCase rowwise(const std::string& name, const std::string& op, int64_t rows, int64_t cols, int n_params, double flops_per_elem) {
+  OpCase c;
+  c.name = name;
+  c.op = op;
+  c.shape = dims({rows, cols});
+  c.flops = flops_per_elem * rows * cols;
+  c.bytes = 8.0 * rows * cols + 4.0 * n_params * cols;
+  c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
+    TensorDesc xd(DType::F32, {rows, cols}), pd(DType::F32, {cols});
+    in["x"] = random_tensor(xd, 3);
+    std::vector<ValueId> ins = {g.input("x", xd)};
+    for (int p = 0; p < n_params; ++p) {
+      std::string pn = "p" + std::to_string(p);
+      in[pn] = random_tensor(pd, 4 + p);
+      ins.push_back(g.input(pn, pd));
+    }
+    g.mark_output(g.op("op", op, ins), "y");
+  };
+  return c;
+}
+
+OpCase binary(const std::string& name, const std::string& op, int64_t n) {
+  OpCase c;
+  c.name = name;
+  c.op = op;
+  c.shape = dims({n}) + " x2";
+  c.flops = static_cast<double>(n);
+  c.bytes = 12.0 * n;
+  c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
+    TensorDesc d(DType::F32, {n});
+    in["a"] = random_tensor(d, 5);
+    in["b"] = random_tensor(d, 6);
+    g.mark_output(g.op("op", op, {g.input("a", d), g.input("b", d)}), "y");
+  };
+  return c;
+}
+
+OpCase convert(const std::string& name, int64_t n, DType to) {
+  OpCase c;
+  c.name = name;
+  c.op = "convert";
+  c.shape = dims({n}) + " f32->" + std::string(dtype_name(to));
+  c.bytes = 4.0 * n + static_cast<double>(TensorDesc(to, {n}).bytes());
+  c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
+    TensorDesc d(DType::F32, {n});
+    in["x"] = random_tensor(d, 7);
+    g.mark_output(g.op("op", "convert", {g.input("x", d)}, {{"dtype", static_cast<int64_t>(to)}}), "y");
+  };
+  return c;
+}
+
+}  // namespace
+
+std::vector<OpCase> op_cases() {
+  // LLaMA of 110M parameters: dim 768, 12 heads, ff 2048, vocab 32000; prompt 128, decode 1.
+  // ViT-L/14: dim 1024, ff 4096, 16 heads, 257 tokens at 224 px, 577 at 336 px.
+  return {
+      matmul("square.512", 512, 512, 512, DType::F32),
+      matmul("llama110m.attn_q.prefill", 128, 768, 768, DType::F32),
+      matmul("llama110m.ffn_up.prefill", 128, 768, 2048, DType::F16),
+      matmul("llama110m.ffn_down.prefill", 128, 2048, 768, DType::F16),
+      matmul("llama110m.ffn_up.decode", 1, 768, 2048, DType::F16),
+      matmul("llama110m.output.decode", 1, 768, 32000, DType::F16),
+      matmul("vitl14.fc1.224", 257, 1024, 4096, DType::F16),
+      matmul("vitl14.attn_q.336", 577, 1024, 1024, DType::F16),
+      rowwise("llama110m.rms_norm.prefill", "rms_norm", 128, 768, 1, 4),
+      rowwise("llama110m.silu.prefill", "silu", 128, 2048, 0, 5),
+      rowwise("llama110m.softmax.prefill", "softmax", 12 * 128, 128, 0, 5),
+      rowwise("vitl14.layer_norm.336", "layer_norm", 577, 1024, 2, 8),
+      rowwise("vitl14.quick_gelu.336", "quick_gelu", 577, 4096, 0, 6),
+      rowwise("vitl14.gelu.336", "gelu", 577, 4096, 0, 20),
+      rowwise("vitl14.softmax.336", "softmax", 16 * 577, 577, 0, 5),
+      binary("elementwise.add.1m", "add", 1 << 20),
+      binary("elementwise.mul.1m", "mul", 1 << 20),
+      convert("convert.f16.1m", 1 << 20, DType::F16),
+  };
+}
+
+}  // namespace facet::bench
