@@ -1,6 +1,8 @@
 #include "bench_ops.hpp"
 
 #include <memory>
+
+#include "graph/quant.hpp"
 #include <random>
 
 namespace facet::bench {
@@ -32,7 +34,14 @@ OpCase matmul(const std::string& name, int64_t M, int64_t K, int64_t N, DType wt
   c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
     TensorDesc xd(DType::F32, {M, K}), wd(wt, {N, K});
     in["x"] = random_tensor(xd, 1);
-    auto w = std::make_shared<HostTensor>(random_tensor(wd, 2));
+    auto w = std::make_shared<HostTensor>();
+    if (is_quantized(wt)) {
+      HostTensor f = random_tensor(TensorDesc(DType::F32, {N, K}), 2);
+      std::vector<float> v = f.to_f32();
+      *w = {wd, quantize(wt, v.data(), N * K)};
+    } else {
+      *w = random_tensor(wd, 2);
+    }
     ValueId wc = g.constant("w", wd, {w->bytes.data(), w->bytes.size(), w});
     g.mark_output(g.op("op", "matmul", {g.input("x", xd), wc}), "y");
   };
@@ -102,6 +111,9 @@ std::vector<OpCase> op_cases() {
       matmul("llama110m.ffn_up.prefill", 128, 768, 2048, DType::F16),
       matmul("llama110m.ffn_down.prefill", 128, 2048, 768, DType::F16),
       matmul("llama110m.ffn_up.decode", 1, 768, 2048, DType::F16),
+      matmul("llama110m.ffn_up.decode.q8_0", 1, 768, 2048, DType::Q8_0),
+      matmul("llama110m.ffn_up.decode.q4_0", 1, 768, 2048, DType::Q4_0),
+      matmul("llama110m.ffn_up.prefill.q8_0", 128, 768, 2048, DType::Q8_0),
       matmul("llama110m.output.decode", 1, 768, 32000, DType::F16),
       matmul("vitl14.fc1.224", 257, 1024, 4096, DType::F16),
       matmul("vitl14.attn_q.336", 577, 1024, 1024, DType::F16),

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "graph/quant.hpp"
 #include "util/error.hpp"
 #include "util/half.hpp"
 
@@ -31,7 +32,7 @@ std::vector<float> convert_to_f32(DType dtype, const void* data, int64_t count) 
       for (int64_t i = 0; i < count; ++i) out[i] = static_cast<float>(load<int32_t>(data, i));
       break;
     default:
-      throw InputError(std::string("no f32 conversion for ") + std::string(dtype_name(dtype)) + " yet");
+      dequantize(dtype, data, out.data(), count);
   }
   return out;
 }

@@ -1,5 +1,7 @@
 // matmul: y[b, m, n] = sum_k x[b, m, k] * w[b', n, k] (+ bias[n]).
-//   x: f32 [M, K] or [B, M, K];  w: f32 or f16 [N, K] (shared) or [B, N, K];  bias: f32 [N].
+//   x: f32 [M, K] or [B, M, K];  bias: f32 [N];
+//   w: [N, K] (shared) or [B, N, K] in f32, f16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K (K a multiple of
+//      the block size; blocks are dequantized inside the kernel, never copied out).
 // The weight layout is PyTorch Linear's [out, in], so a Linear layer is one matmul node.
 #include "ops/op_helpers.hpp"
 
@@ -35,8 +37,8 @@ void register_matmul(OpRegistry& r) {
         expect_inputs(in, 2, 3, node, "matmul");
         const TensorDesc &x = in[0]->desc, &w = in[1]->desc;
         expect_dtype(*in[0], DType::F32, node, "input x");
-        if (w.dtype != DType::F32 && w.dtype != DType::F16)
-          throw InputError(node + ": matmul weight '" + in[1]->name + "' must be f32 or f16, got " + w.str());
+        if (w.dtype == DType::BF16 || w.dtype == DType::I32)
+          throw InputError(node + ": matmul weight '" + in[1]->name + "' must be f32, f16 or a GGUF block type, got " + w.str());
         if ((x.rank != 2 && x.rank != 3) || (w.rank != 2 && w.rank != 3))
           throw InputError(node + ": matmul needs x [M, K] or [B, M, K] and w [N, K] or [B, N, K], got " + x.str() +
                            " and " + w.str());
@@ -55,7 +57,8 @@ void register_matmul(OpRegistry& r) {
       },
       [](const OpCall& c, const vk::DeviceInfo& dev) {
         Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
-        const bool f16 = c.inputs[1]->desc.dtype == DType::F16;
+        // One kernel per weight type: "core/matmul[_rows]_<dtype>" (block types dequantize inside).
+        const std::string wtype(dtype_name(c.inputs[1]->desc.dtype));
         const bool bias = c.inputs.size() == 3;
         Launch l;
         l.set_push(MatmulPush{static_cast<uint32_t>(d.M), static_cast<uint32_t>(d.N), static_cast<uint32_t>(d.K),
@@ -65,7 +68,7 @@ void register_matmul(OpRegistry& r) {
         if (dev.quirks.contiguous_work_layout) {
           // CPU devices: one invocation per NB outputs of a row, streaming along K, no barriers.
           constexpr uint32_t kWorkgroup = 64, kNb = 4;
-          l.kernel = f16 ? "core/matmul_rows_f16" : "core/matmul_rows_f32";
+          l.kernel = "core/matmul_rows_" + wtype;
           l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
           uint64_t invocations = static_cast<uint64_t>(d.M) * static_cast<uint64_t>((d.N + kNb - 1) / kNb);
           uint64_t groups = (invocations + kWorkgroup - 1) / kWorkgroup;
@@ -76,7 +79,7 @@ void register_matmul(OpRegistry& r) {
         }
         // GPUs: shared-memory tiles of kTile x kTile outputs.
         constexpr uint32_t kTile = 16;
-        l.kernel = f16 ? "core/matmul_f16" : "core/matmul_f32";
+        l.kernel = "core/matmul_" + wtype;
         l.spec = {kTile, bias ? 1u : 0u};
         l.groups = {static_cast<uint32_t>((d.N + kTile - 1) / kTile), static_cast<uint32_t>((d.M + kTile - 1) / kTile),
                     static_cast<uint32_t>(d.batch)};

@@ -5,7 +5,11 @@
 
 #include "graph/executor.hpp"
 #include "graph/op_registry.hpp"
+#include "graph/quant.hpp"
 #include "util/half.hpp"
+
+#include <cstring>
+#include <random>
 #include "vk_fixture.hpp"
 
 namespace facet::test {
@@ -101,6 +105,49 @@ TEST_F(OpsTest, MatmulF32AndF16WeightsWithAndWithoutBias) {
                      std::string(dtype_name(wt)) + (bias ? " bias" : ""));
         expect_matches_reference(g, inputs, kF32);
       }
+    }
+  }
+}
+
+// Random but well-formed blocks of every GGUF type (f16 scales kept small and finite).
+std::vector<uint8_t> random_blocks(DType t, int64_t elements, uint32_t seed) {
+  std::mt19937 rng(seed);
+  if (t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_1) {
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(elements));
+    for (float& x : v) x = n(rng);
+    return quantize(t, v.data(), elements);
+  }
+  const DTypeInfo& info = dtype_info(t);
+  std::vector<uint8_t> b(static_cast<size_t>(elements / info.block_elems) * info.block_bytes);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& x : b) x = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
+  for (size_t blk = 0; blk < b.size() / info.block_bytes; ++blk) {
+    uint8_t* p = &b[blk * info.block_bytes];
+    uint16_t d = f32_to_f16(scale(rng)), dmin = f32_to_f16(scale(rng));
+    if (t == DType::Q4_K) {
+      std::memcpy(p, &d, 2);
+      std::memcpy(p + 2, &dmin, 2);
+    } else {
+      std::memcpy(p + 208, &d, 2);
+    }
+  }
+  return b;
+}
+
+TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
+  constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
+  for (DType wt : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K}) {
+    const int64_t K = dtype_info(wt).block_elems * 3, N = 13;
+    for (int64_t M : {1, 7}) {
+      Graph g(core_ops());
+      TensorDesc xd(DType::F32, {M, K}), wd(wt, {N, K});
+      auto w = std::make_shared<std::vector<uint8_t>>(random_blocks(wt, N * K, 11));
+      ValueId wc = g.constant("w", wd, {w->data(), w->size(), w});
+      g.mark_output(g.op("mm", "matmul", {g.input("x", xd), wc, g.input("b", TensorDesc(DType::F32, {N}))}), "y");
+      SCOPED_TRACE(std::string(dtype_name(wt)) + " M=" + std::to_string(M));
+      expect_matches_reference(g, {{"x", random(xd, 12)}, {"b", random(TensorDesc(DType::F32, {N}), 13)}}, kThreshold);
     }
   }
 }
