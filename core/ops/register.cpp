@@ -11,6 +11,7 @@ void register_dispatch(OpRegistry& r);
 void register_activation(OpRegistry& r);
 void register_convert(OpRegistry& r);
 void register_norm(OpRegistry& r);
+void register_positional(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -22,6 +23,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_activation(r);
   ops::register_convert(r);
   ops::register_norm(r);
+  ops::register_positional(r);
 }
 
 }  // namespace facet

@@ -9,7 +9,7 @@ namespace facet {
 namespace {
 
 TEST(Registry, CoreOpsAreRegisteredExplicitly) {
-  EXPECT_EQ(core_ops().names(), (std::vector<std::string>{"add", "convert", "copy", "dispatch", "fill", "geglu", "geglu_tanh", "gelu", "gelu_tanh", "layer_norm", "matmul", "mul", "quick_gelu", "relu", "rms_norm", "silu", "softmax", "swiglu"}));
+  EXPECT_EQ(core_ops().names(), (std::vector<std::string>{"add", "convert", "copy", "dispatch", "fill", "geglu", "geglu_tanh", "gelu", "gelu_tanh", "get_rows", "layer_norm", "matmul", "mul", "quick_gelu", "relu", "rms_norm", "rope", "silu", "softmax", "swiglu"}));
 }
 
 TEST(Registry, UnknownOpIsAnInputErrorListingKnownOps) {

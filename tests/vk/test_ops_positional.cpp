@@ -1,0 +1,130 @@
+// rope and get_rows: conventions checked on hand-written values, then device vs CPU reference
+// on odd shapes, every table dtype, both work layouts.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "graph/executor.hpp"
+#include "graph/op_registry.hpp"
+#include "graph/quant.hpp"
+#include "vk_fixture.hpp"
+
+namespace facet::test {
+namespace {
+
+class PositionalTest : public VkTest {
+ protected:
+  std::map<std::string, HostTensor> run_both_layouts(const std::function<void(Graph&)>& build,
+                                                     const std::map<std::string, HostTensor>& inputs, double threshold) {
+    std::map<std::string, HostTensor> out;
+    for (bool flip : {false, true}) {
+      vk::ContextOptions o = validated_options();
+      o.flip_work_layout = flip;
+      vk::Context c(o);
+      Graph g(core_ops());
+      build(g);
+      Executor ex(c, ExecOptions{true, threshold});
+      out = ex.run(g, inputs);
+      EXPECT_FALSE(ex.last_stats().mismatch.has_value()) << ex.last_stats().mismatch->node << " " << ex.last_stats().mismatch->nmse;
+      EXPECT_EQ(c.validation_message_count(), 0u);
+    }
+    return out;
+  }
+};
+
+TEST_F(PositionalTest, RopeConventionsOnHandValues) {
+  // One token, one head, D = 4, R = 2; position 1 of a 2-row table.
+  const float c0 = 0.8f, s0 = 0.6f, c1 = 0.28f, s1 = 0.96f;
+  std::map<std::string, HostTensor> in = {
+      {"x", HostTensor::from_f32(TensorDesc(DType::F32, {1, 1, 4}), {1, 2, 3, 4})},
+      {"pos", HostTensor::from_f32(TensorDesc(DType::I32, {1}), {1})},
+      {"cos", HostTensor::from_f32(TensorDesc(DType::F32, {2, 2}), {1, 1, c0, c1})},
+      {"sin", HostTensor::from_f32(TensorDesc(DType::F32, {2, 2}), {0, 0, s0, s1})}};
+  auto out = run_both_layouts(
+      [](Graph& g) {
+        ValueId x = g.input("x", TensorDesc(DType::F32, {1, 1, 4})), p = g.input("pos", TensorDesc(DType::I32, {1}));
+        ValueId c = g.input("cos", TensorDesc(DType::F32, {2, 2})), s = g.input("sin", TensorDesc(DType::F32, {2, 2}));
+        g.mark_output(g.op("halves", "rope", {x, p, c, s}, {{"mode", int64_t{0}}}), "halves");
+        g.mark_output(g.op("interleaved", "rope", {x, p, c, s}, {{"mode", int64_t{1}}}), "interleaved");
+      },
+      in, 1e-12);
+  std::vector<float> halves = out.at("halves").to_f32(), inter = out.at("interleaved").to_f32();
+  // Hugging Face rotate_half: pairs (0, 2) and (1, 3).
+  EXPECT_FLOAT_EQ(halves[0], 1 * c0 - 3 * s0);
+  EXPECT_FLOAT_EQ(halves[2], 1 * s0 + 3 * c0);
+  EXPECT_FLOAT_EQ(halves[1], 2 * c1 - 4 * s1);
+  EXPECT_FLOAT_EQ(halves[3], 2 * s1 + 4 * c1);
+  // GGUF llama: pairs (0, 1) and (2, 3).
+  EXPECT_FLOAT_EQ(inter[0], 1 * c0 - 2 * s0);
+  EXPECT_FLOAT_EQ(inter[1], 1 * s0 + 2 * c0);
+  EXPECT_FLOAT_EQ(inter[2], 3 * c1 - 4 * s1);
+  EXPECT_FLOAT_EQ(inter[3], 3 * s1 + 4 * c1);
+}
+
+TEST_F(PositionalTest, RopeMatchesReferenceOnOddShapes) {
+  const int64_t T = 7, H = 3, D = 20, R = 8, P = 11;  // partial rotation: dims 16..19 pass through
+  std::vector<float> cs(P * R), sn(P * R);
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t i = 0; i < R; ++i) {
+      float inv_freq = static_cast<float>(1.0 / std::pow(10000.0, 2.0 * i / (2 * R)));
+      cs[p * R + i] = std::cos(p * inv_freq);
+      sn[p * R + i] = std::sin(p * inv_freq);
+    }
+  std::map<std::string, HostTensor> in = {
+      {"x", HostTensor::from_f32(TensorDesc(DType::F32, {T, H, D}), random_values(T * H * D, 1))},
+      {"pos", HostTensor::from_f32(TensorDesc(DType::I32, {T}), {0, 3, 10, 4, 4, 1, 9})},
+      {"cos", HostTensor::from_f32(TensorDesc(DType::F32, {P, R}), cs)},
+      {"sin", HostTensor::from_f32(TensorDesc(DType::F32, {P, R}), sn)}};
+  auto out = run_both_layouts(
+      [&](Graph& g) {
+        ValueId x = g.input("x", TensorDesc(DType::F32, {T, H, D})), p = g.input("pos", TensorDesc(DType::I32, {T}));
+        ValueId c = g.input("cos", TensorDesc(DType::F32, {P, R})), s = g.input("sin", TensorDesc(DType::F32, {P, R}));
+        for (int64_t mode : {0, 1}) g.mark_output(g.op("rope" + std::to_string(mode), "rope", {x, p, c, s}, {{"mode", mode}}), "r" + std::to_string(mode));
+      },
+      in, 1e-12);
+  std::vector<float> x = in.at("x").to_f32(), y = out.at("r0").to_f32();
+  for (int64_t e = 0; e < T * H * D; ++e)
+    if (e % D >= 2 * R) ASSERT_EQ(y[e], x[e]);  // pass-through dims untouched
+}
+
+TEST_F(PositionalTest, GetRowsEveryTableType) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K}) {
+    const int64_t V = 9, D = is_quantized(t) ? dtype_info(t).block_elems * 2 : 37;
+    std::vector<float> v(V * D);
+    for (float& x : v) x = n(rng);
+    auto table = std::make_shared<std::vector<uint8_t>>();
+    if (t == DType::Q4_K || t == DType::Q6_K) {
+      // Valid super-blocks from random bytes with small finite f16 scales.
+      const DTypeInfo& info = dtype_info(t);
+      table->resize(static_cast<size_t>(V * D / 256) * info.block_bytes);
+      for (auto& b : *table) b = static_cast<uint8_t>(rng());
+      for (size_t blk = 0; blk < table->size() / info.block_bytes; ++blk) {
+        uint16_t d = 0x1C00;  // 2^-8
+        std::memcpy(&(*table)[blk * info.block_bytes + (t == DType::Q4_K ? 0 : 208)], &d, 2);
+        if (t == DType::Q4_K) std::memcpy(&(*table)[blk * info.block_bytes + 2], &d, 2);
+      }
+    } else if (is_quantized(t)) {
+      *table = quantize(t, v.data(), V * D);
+    } else {
+      *table = HostTensor::from_f32(TensorDesc(t, {V, D}), v).bytes;
+    }
+    SCOPED_TRACE(std::string(dtype_name(t)));
+    std::map<std::string, HostTensor> in = {{"ids", HostTensor::from_f32(TensorDesc(DType::I32, {5}), {8, 0, 3, 3, 7})}};
+    auto out = run_both_layouts(
+        [&](Graph& g) {
+          ValueId tab = g.constant("table", TensorDesc(t, {V, D}), {table->data(), table->size(), table});
+          g.mark_output(g.op("embed", "get_rows", {tab, g.input("ids", TensorDesc(DType::I32, {5}))}), "rows");
+        },
+        in, 0.0);  // a lookup is exact
+    std::vector<float> rows = out.at("rows").to_f32();
+    std::vector<float> all = convert_to_f32(t, table->data(), V * D);
+    for (int64_t d = 0; d < D; ++d) ASSERT_EQ(rows[0 * D + d], all[8 * D + d]);
+  }
+}
+
+}  // namespace
+}  // namespace facet::test
