@@ -100,6 +100,26 @@ OpCase convert(const std::string& name, int64_t n, DType to) {
   return c;
 }
 
+OpCase attention(const std::string& name, int64_t tq, int64_t tk, int64_t heads, int64_t d, bool causal) {
+  OpCase c;
+  c.name = name;
+  c.op = "attention";
+  c.shape = "q" + dims({tq, heads, d}) + " kv" + dims({tk, heads, d}) + (causal ? " causal" : "");
+  double pairs = causal ? static_cast<double>(tq) * (2.0 * tk - tq + 1) / 2.0 : static_cast<double>(tq) * tk;
+  c.flops = 4.0 * pairs * heads * d;
+  c.bytes = 4.0 * (2.0 * tq * heads * d + 2.0 * tk * heads * d);
+  c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
+    TensorDesc qd(DType::F32, {tq, heads, d}), kd(DType::F32, {tk, heads, d});
+    in["q"] = random_tensor(qd, 8);
+    in["k"] = random_tensor(kd, 9);
+    in["v"] = random_tensor(kd, 10);
+    g.mark_output(g.op("op", "attention", {g.input("q", qd), g.input("k", kd), g.input("v", kd)},
+                       {{"causal", int64_t{causal}}}),
+                  "y");
+  };
+  return c;
+}
+
 }  // namespace
 
 std::vector<OpCase> op_cases() {
@@ -124,6 +144,9 @@ std::vector<OpCase> op_cases() {
       rowwise("vitl14.quick_gelu.336", "quick_gelu", 577, 4096, 0, 6),
       rowwise("vitl14.gelu.336", "gelu", 577, 4096, 0, 20),
       rowwise("vitl14.softmax.336", "softmax", 16 * 577, 577, 0, 5),
+      attention("llama110m.attention.prefill", 128, 128, 12, 64, true),
+      attention("llama110m.attention.decode", 1, 128, 12, 64, true),
+      attention("vitl14.attention.336", 577, 577, 16, 64, false),
       binary("elementwise.add.1m", "add", 1 << 20),
       binary("elementwise.mul.1m", "mul", 1 << 20),
       convert("convert.f16.1m", 1 << 20, DType::F16),

@@ -12,6 +12,7 @@ void register_activation(OpRegistry& r);
 void register_convert(OpRegistry& r);
 void register_norm(OpRegistry& r);
 void register_positional(OpRegistry& r);
+void register_attention(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -24,6 +25,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_convert(r);
   ops::register_norm(r);
   ops::register_positional(r);
+  ops::register_attention(r);
 }
 
 }  // namespace facet

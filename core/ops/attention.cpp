@@ -1,0 +1,89 @@
+// attention(q [Tq, Hq, D], k [Tk, Hkv, D], v [Tk, Hkv, Dv]) -> [Tq, Hq, Dv]
+//   attrs: scale (default 1/sqrt(D)), causal (0/1; query i sits at position Tk - Tq + i).
+//   Hq must be a multiple of Hkv (grouped-query heads); Tq <= Tk when causal; D, Dv <= 256.
+//   Fused: online softmax, no Tq x Tk score matrix in memory.
+#include <cmath>
+
+#include "ops/op_helpers.hpp"
+
+namespace facet::ops {
+
+namespace {
+
+struct AttnPush {
+  uint32_t tq, tk, hq, hkv, d, dv;
+  float scale;
+};
+
+constexpr int64_t kMaxHeadDim = 256;
+
+}  // namespace
+
+void register_attention(OpRegistry& r) {
+  r.add({
+      "attention",
+      [](const std::vector<const Value*>& in, const Attrs& attrs, const std::string& node) {
+        expect_inputs(in, 3, 3, node, "attention");
+        for (size_t i = 0; i < 3; ++i) expect_dtype(*in[i], DType::F32, node, i == 0 ? "q" : i == 1 ? "k" : "v");
+        const TensorDesc &q = in[0]->desc, &k = in[1]->desc, &v = in[2]->desc;
+        if (q.rank != 3 || k.rank != 3 || v.rank != 3)
+          throw InputError(node + ": attention needs q [Tq, Hq, D], k [Tk, Hkv, D], v [Tk, Hkv, Dv]");
+        if (k.dims[0] != v.dims[0] || k.dims[1] != v.dims[1] || q.dims[2] != k.dims[2])
+          throw InputError(node + ": attention shapes disagree: q " + q.str() + ", k " + k.str() + ", v " + v.str());
+        if (q.dims[1] % k.dims[1] != 0)
+          throw InputError(node + ": query heads " + std::to_string(q.dims[1]) + " are not a multiple of kv heads " +
+                           std::to_string(k.dims[1]));
+        if (q.dims[2] > kMaxHeadDim || v.dims[2] > kMaxHeadDim)
+          throw InputError(node + ": head dimensions above " + std::to_string(kMaxHeadDim) + " are not supported");
+        auto causal = attrs.find("causal");
+        bool is_causal = causal != attrs.end() && std::holds_alternative<int64_t>(causal->second) &&
+                         std::get<int64_t>(causal->second) != 0;
+        if (is_causal && q.dims[0] > k.dims[0])
+          throw InputError(node + ": causal attention with more queries (" + std::to_string(q.dims[0]) + ") than keys (" +
+                           std::to_string(k.dims[0]) + ")");
+        return TensorDesc(DType::F32, {q.dims[0], q.dims[1], v.dims[2]});
+      },
+      [](const OpCall& c, const vk::DeviceInfo& dev) {
+        const TensorDesc &q = c.inputs[0]->desc, &k = c.inputs[1]->desc, &v = c.inputs[2]->desc;
+        Launch l;
+        l.kernel = "core/attention";
+        constexpr uint32_t kWorkgroup = 64;
+        uint32_t dmax = std::max(q.dims[2], v.dims[2]) <= 64 ? 64 : std::max(q.dims[2], v.dims[2]) <= 128 ? 128 : 256;
+        l.spec = {kWorkgroup, c.attr_int("causal", 0) ? 1u : 0u, dmax};
+        float scale = static_cast<float>(c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(q.dims[2]))));
+        l.set_push(AttnPush{static_cast<uint32_t>(q.dims[0]), static_cast<uint32_t>(k.dims[0]), static_cast<uint32_t>(q.dims[1]),
+                            static_cast<uint32_t>(k.dims[1]), static_cast<uint32_t>(q.dims[2]), static_cast<uint32_t>(v.dims[2]),
+                            scale});
+        uint64_t groups = (static_cast<uint64_t>(q.dims[0] * q.dims[1]) + kWorkgroup - 1) / kWorkgroup;
+        l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(groups, std::min<uint32_t>(dev.max_workgroup_count[0], 65535)));
+        l.groups.y = static_cast<uint32_t>((groups + l.groups.x - 1) / l.groups.x);
+        return l;
+      },
+      [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
+        const TensorDesc &q = c.inputs[0]->desc, &k = c.inputs[1]->desc, &v = c.inputs[2]->desc;
+        const int64_t Tq = q.dims[0], Hq = q.dims[1], D = q.dims[2], Tk = k.dims[0], Hkv = k.dims[1], Dv = v.dims[2];
+        const double scale = c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(D)));
+        const bool causal = c.attr_int("causal", 0) != 0;
+        std::vector<double> s(static_cast<size_t>(Tk));
+        for (int64_t i = 0; i < Tq; ++i)
+          for (int64_t h = 0; h < Hq; ++h) {
+            int64_t hk = h / (Hq / Hkv), last = causal ? Tk - Tq + i : Tk - 1;
+            double m = -INFINITY, sum = 0;
+            for (int64_t j = 0; j <= last; ++j) {
+              double dot = 0;
+              for (int64_t d = 0; d < D; ++d) dot += double(in[0][(i * Hq + h) * D + d]) * in[1][(j * Hkv + hk) * D + d];
+              s[j] = dot * scale;
+              m = std::max(m, s[j]);
+            }
+            for (int64_t j = 0; j <= last; ++j) sum += (s[j] = std::exp(s[j] - m));
+            for (int64_t d = 0; d < Dv; ++d) {
+              double acc = 0;
+              for (int64_t j = 0; j <= last; ++j) acc += s[j] * in[2][(j * Hkv + hk) * Dv + d];
+              out[(i * Hq + h) * Dv + d] = static_cast<float>(acc / sum);
+            }
+          }
+      },
+  });
+}
+
+}  // namespace facet::ops

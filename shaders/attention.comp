@@ -1,0 +1,49 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Fused scaled-dot-product attention with online softmax (no score matrix is materialized).
+// q [Tq, Hq, D], k [Tk, Hkv, D], v [Tk, Hkv, Dv] -> y [Tq, Hq, Dv]; query head h reads kv head
+// h / (Hq / Hkv) (grouped-query attention). CAUSAL: query i sits at position Tk - Tq + i and sees
+// keys 0 .. Tk - Tq + i (a KV cache holding earlier positions, or plain causal self-attention when
+// Tq = Tk). Without CAUSAL every query sees every key (encoders, cross-attention). One invocation
+// per (query, head); D and Dv at most DMAX (specialization constant 2). f32.
+layout(local_size_x_id = 0) in;
+#include "facet/common.glsl"
+layout(constant_id = 1) const bool CAUSAL = false;
+layout(constant_id = 2) const uint DMAX = 128;
+
+layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; } pc;
+layout(std430, binding = 0) readonly buffer Q { float q[]; };
+layout(std430, binding = 1) readonly buffer K { float k[]; };
+layout(std430, binding = 2) readonly buffer V { float v[]; };
+layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+
+void main() {
+  uint task = facet_invocation_index();
+  if (task >= pc.tq * pc.hq) return;
+  uint i = task / pc.hq, h = task % pc.hq;
+  uint hk = h / (pc.hq / pc.hkv);
+  uint q_base = (i * pc.hq + h) * pc.d;
+  uint last = CAUSAL ? min(pc.tk - pc.tq + i, pc.tk - 1u) : pc.tk - 1u;
+  float acc[DMAX];
+  for (uint c = 0u; c < pc.dv; ++c) acc[c] = 0.0;
+  float m = -3.402823466e38, l = 0.0;
+  for (uint j = 0u; j <= last; ++j) {
+    uint k_base = (j * pc.hkv + hk) * pc.d;
+    float s = 0.0;
+    for (uint c = 0u; c < pc.d; ++c) s += q[q_base + c] * k[k_base + c];
+    s *= pc.scale;
+    if (s > m) {
+      float corr = exp(m - s);
+      l *= corr;
+      for (uint c = 0u; c < pc.dv; ++c) acc[c] *= corr;
+      m = s;
+    }
+    float p = exp(s - m);
+    l += p;
+    uint v_base = (j * pc.hkv + hk) * pc.dv;
+    for (uint c = 0u; c < pc.dv; ++c) acc[c] += p * v[v_base + c];
+  }
+  uint y_base = (i * pc.hq + h) * pc.dv;
+  float inv = 1.0 / l;
+  for (uint c = 0u; c < pc.dv; ++c) y[y_base + c] = acc[c] * inv;
+}
