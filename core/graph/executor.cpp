@@ -8,6 +8,7 @@
 
 #include "graph/op_registry.hpp"
 #include "graph/planner.hpp"
+#include "graph/strided.hpp"
 #include "util/error.hpp"
 #include "vk/allocator.hpp"
 #include "vk/context.hpp"
@@ -165,20 +166,8 @@ std::vector<float> Executor::read_value(const Plan& plan, const Graph& graph, Va
     }
   }
   if (val.kind != ValueKind::View) return data;
-  // Gather the view (right-aligned to 4 dims).
-  std::vector<float> out(static_cast<size_t>(val.desc.elements()));
-  int64_t dims[4] = {1, 1, 1, 1}, strides[4] = {0, 0, 0, 0};
-  uint32_t pad = 4 - val.desc.rank;
-  for (uint32_t i = 0; i < val.desc.rank; ++i) {
-    dims[pad + i] = val.desc.dims[i];
-    strides[pad + i] = val.strides[i];
-  }
-  size_t o = 0;
-  for (int64_t a = 0; a < dims[0]; ++a)
-    for (int64_t b = 0; b < dims[1]; ++b)
-      for (int64_t c = 0; c < dims[2]; ++c)
-        for (int64_t d = 0; d < dims[3]; ++d)
-          out[o++] = data[val.offset + a * strides[0] + b * strides[1] + c * strides[2] + d * strides[3]];
+  std::vector<float> out;
+  gather_strided(data, val.desc, val.strides, val.offset, out);
   return out;
 }
 

@@ -47,4 +47,20 @@ inline Launch elementwise_launch(const std::string& kernel, uint64_t n, const vk
   return l;
 }
 
+// A launch of core/copy writing `out` (contiguous) from a view with these element strides/offset.
+inline Launch strided_copy(const TensorDesc& out, const std::array<int64_t, kMaxDims>& strides, int64_t offset,
+                           const vk::DeviceInfo& device) {
+  struct CopyExtra {
+    uint32_t offset, d1, d2, d3, s0, s1, s2, s3;
+  };
+  uint32_t dims[4] = {1, 1, 1, 1}, st[4] = {0, 0, 0, 0};
+  uint32_t pad = 4 - out.rank;
+  for (uint32_t i = 0; i < out.rank; ++i) {
+    dims[pad + i] = static_cast<uint32_t>(out.dims[i]);
+    st[pad + i] = static_cast<uint32_t>(strides[i]);
+  }
+  return elementwise_launch("core/copy", out.elements(), device,
+                            CopyExtra{static_cast<uint32_t>(offset), dims[1], dims[2], dims[3], st[0], st[1], st[2], st[3]});
+}
+
 }  // namespace facet::ops

@@ -13,6 +13,7 @@ void register_convert(OpRegistry& r);
 void register_norm(OpRegistry& r);
 void register_positional(OpRegistry& r);
 void register_attention(OpRegistry& r);
+void register_layout(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -26,6 +27,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_norm(r);
   ops::register_positional(r);
   ops::register_attention(r);
+  ops::register_layout(r);
 }
 
 }  // namespace facet
