@@ -86,6 +86,38 @@ void add_norm(OpRegistry& r, const char* name, bool rms, double default_eps) {
 }  // namespace
 
 void register_norm(OpRegistry& r) {
+  // argmax(x [.., C]) -> i32 [..]: index of the largest value of each row (first on ties; NaN never wins).
+  r.add({
+      "argmax",
+      [](const std::vector<const Value*>& in, const Attrs&, const std::string& node) {
+        TensorDesc x = infer_norm(in, node, "argmax", 0);
+        TensorDesc y = x;
+        y.dtype = DType::I32;
+        y.rank = x.rank > 1 ? x.rank - 1 : 1;
+        if (x.rank == 1) y.dims[0] = 1;
+        return y;
+      },
+      [](const OpCall& c, const vk::DeviceInfo& dev) {
+        Launch l = row_launch("core/argmax", c.inputs[0]->desc, 0.0f, dev);
+        l.push.resize(2 * sizeof(uint32_t));  // the kernel takes rows and cols only
+        return l;
+      },
+      [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
+        size_t cols = static_cast<size_t>(c.inputs[0]->desc.dim(-1));
+        for (size_t r = 0; r < out.size(); ++r) {
+          size_t best = 0;
+          bool found = false;
+          for (size_t i = 0; i < cols; ++i) {
+            float v = in[0][r * cols + i];
+            if (!std::isnan(v) && (!found || v > in[0][r * cols + best])) {
+              best = i;
+              found = true;
+            }
+          }
+          out[r] = static_cast<float>(best);
+        }
+      },
+  });
   add_norm(r, "layer_norm", false, 1e-5);
   add_norm(r, "rms_norm", true, 1e-6);
   r.add({

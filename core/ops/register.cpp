@@ -14,6 +14,7 @@ void register_norm(OpRegistry& r);
 void register_positional(OpRegistry& r);
 void register_attention(OpRegistry& r);
 void register_layout(OpRegistry& r);
+void register_conv(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -28,6 +29,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_positional(r);
   ops::register_attention(r);
   ops::register_layout(r);
+  ops::register_conv(r);
 }
 
 }  // namespace facet
