@@ -65,6 +65,21 @@ void register_matmul(OpRegistry& r) {
                               static_cast<uint32_t>(d.M * d.K), d.shared_w ? 0u : static_cast<uint32_t>(d.N * d.K),
                               static_cast<uint32_t>(d.M * d.N)});
         l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
+        if (dev.subgroup_arithmetic && d.M <= 8 && d.shared_w && d.batch == 1 && d.K % 8 == 0 &&
+            (wtype == "f32" || wtype == "f16")) {
+          // Few rows (decode): subgroups split K and sum with subgroupAdd, each weight read once.
+          // 8 outputs per subgroup on CPU devices (measured: 3x the row kernel on lavapipe), 4 on GPUs.
+          const uint32_t nb = dev.quirks.contiguous_work_layout ? 8 : 4;
+          const uint32_t wg = std::max<uint32_t>(64, dev.subgroup_size);
+          l.kernel = "core/matvec_" + wtype;
+          l.spec = {wg, bias ? 1u : 0u, nb};
+          uint64_t tasks = static_cast<uint64_t>(d.M) * ((d.N + nb - 1) / nb);
+          uint64_t per_wg = wg / dev.subgroup_size;
+          uint64_t groups = (tasks + per_wg - 1) / per_wg;
+          l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(groups, 65535));
+          l.groups.y = static_cast<uint32_t>((groups + l.groups.x - 1) / l.groups.x);
+          return l;
+        }
         if (dev.quirks.contiguous_work_layout) {
           // CPU devices: one invocation per NB outputs of a row, streaming along K, no barriers.
           constexpr uint32_t kWorkgroup = 64, kNb = 4;
