@@ -65,11 +65,17 @@ ElementwiseLayout elementwise_layout(uint64_t n, const vk::DeviceInfo& device) {
     // One element per invocation per grid step; cap the grid and let invocations stride.
     groups = std::min<uint64_t>((n + l.workgroup - 1) / l.workgroup, 65535ull * 16);
   }
+  l.groups = grid_of(groups, device);
+  return l;
+}
+
+vk::Groups grid_of(uint64_t groups, const vk::DeviceInfo& device) {
   groups = std::max<uint64_t>(groups, 1);
   uint32_t max_x = std::min<uint32_t>(device.max_workgroup_count[0], 65535);
-  l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(groups, max_x));
-  l.groups.y = static_cast<uint32_t>((groups + l.groups.x - 1) / l.groups.x);
-  return l;
+  vk::Groups g;
+  g.x = static_cast<uint32_t>(std::min<uint64_t>(groups, max_x));
+  g.y = static_cast<uint32_t>((groups + g.x - 1) / g.x);
+  return g;
 }
 
 }  // namespace facet

@@ -75,4 +75,8 @@ struct ElementwiseLayout {
 };
 ElementwiseLayout elementwise_layout(uint64_t n, const vk::DeviceInfo& device);
 
+// `groups` workgroups (at least 1) spread over x (at most 65535 and the device's limit) and y;
+// shaders number them with facet_group_index() (facet/common.glsl).
+vk::Groups grid_of(uint64_t groups, const vk::DeviceInfo& device);
+
 }  // namespace facet

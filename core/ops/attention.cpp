@@ -55,8 +55,7 @@ void register_attention(OpRegistry& r) {
                             static_cast<uint32_t>(k.dims[1]), static_cast<uint32_t>(q.dims[2]), static_cast<uint32_t>(v.dims[2]),
                             scale});
         uint64_t groups = (static_cast<uint64_t>(q.dims[0] * q.dims[1]) + kWorkgroup - 1) / kWorkgroup;
-        l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(groups, std::min<uint32_t>(dev.max_workgroup_count[0], 65535)));
-        l.groups.y = static_cast<uint32_t>((groups + l.groups.x - 1) / l.groups.x);
+        l.groups = grid_of(groups, dev);
         return l;
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {

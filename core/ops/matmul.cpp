@@ -76,8 +76,7 @@ void register_matmul(OpRegistry& r) {
           uint64_t tasks = static_cast<uint64_t>(d.M) * ((d.N + nb - 1) / nb);
           uint64_t per_wg = wg / dev.subgroup_size;
           uint64_t groups = (tasks + per_wg - 1) / per_wg;
-          l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(groups, 65535));
-          l.groups.y = static_cast<uint32_t>((groups + l.groups.x - 1) / l.groups.x);
+          l.groups = grid_of(groups, dev);
           return l;
         }
         if (dev.quirks.contiguous_work_layout) {
@@ -87,8 +86,7 @@ void register_matmul(OpRegistry& r) {
           l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
           uint64_t invocations = static_cast<uint64_t>(d.M) * static_cast<uint64_t>((d.N + kNb - 1) / kNb);
           uint64_t groups = (invocations + kWorkgroup - 1) / kWorkgroup;
-          l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(groups, 65535));
-          l.groups.y = static_cast<uint32_t>((groups + l.groups.x - 1) / l.groups.x);
+          l.groups = grid_of(groups, dev);
           l.groups.z = static_cast<uint32_t>(d.batch);
           return l;
         }

@@ -24,9 +24,7 @@ Launch row_launch(const char* kernel, const TensorDesc& x, float value, const vk
   l.spec = {kRowWorkgroup, dev.quirks.contiguous_work_layout ? 1u : 0u};
   uint64_t cols = static_cast<uint64_t>(x.dim(-1)), rows = static_cast<uint64_t>(x.elements()) / cols;
   l.set_push(RowPush{static_cast<uint32_t>(rows), static_cast<uint32_t>(cols), value});
-  uint32_t max_x = std::min<uint32_t>(dev.max_workgroup_count[0], 65535);
-  l.groups.x = static_cast<uint32_t>(std::min<uint64_t>(rows, max_x));
-  l.groups.y = static_cast<uint32_t>((rows + l.groups.x - 1) / l.groups.x);
+  l.groups = grid_of(rows, dev);
   return l;
 }
 

@@ -17,20 +17,8 @@ namespace {
 
 class OpsTest : public VkTest {
  protected:
-  // Runs the graph on the device and on the CPU references (debug mode), on this device's work
-  // layout and on the other device kind's (CPU devices and GPUs get different kernels).
-  void expect_matches_reference(Graph& g, const std::map<std::string, HostTensor>& inputs, double threshold) {
-    for (bool flip : {false, true}) {
-      vk::ContextOptions o = validated_options();
-      o.flip_work_layout = flip;
-      vk::Context c(o);
-      Executor ex(c, ExecOptions{true, threshold});
-      ex.run(g, inputs);
-      const RunStats& s = ex.last_stats();
-      EXPECT_EQ(s.nodes_checked, g.nodes().size());
-      EXPECT_FALSE(s.mismatch.has_value()) << (flip ? "flipped layout: " : "") << s.mismatch->node << " nmse " << s.mismatch->nmse;
-      EXPECT_EQ(c.validation_message_count(), 0u);
-    }
+  void expect_matches_reference(const Graph& g, const std::map<std::string, HostTensor>& inputs, double threshold) {
+    run_on_both_layouts(g, inputs, threshold);
   }
   HostTensor random(const TensorDesc& d, uint32_t seed) { return HostTensor::from_f32(d, random_values(d.elements(), seed)); }
 };

@@ -14,22 +14,10 @@ namespace {
 
 class NnOpsTest : public VkTest {
  protected:
-  // Runs on this device, and again with the work layout of the other device kind (the layout is
-  // a quirk, so both code paths of each kernel run here).
   void check(const std::function<void(Graph&)>& build, const std::map<std::string, HostTensor>& inputs, double threshold) {
-    for (bool flip : {false, true}) {
-      vk::ContextOptions o = validated_options();
-      o.flip_work_layout = flip;
-      vk::Context c(o);
-      Graph g(core_ops());
-      build(g);
-      Executor ex(c, ExecOptions{true, threshold});
-      ex.run(g, inputs);
-      EXPECT_EQ(ex.last_stats().nodes_checked, g.nodes().size());
-      EXPECT_FALSE(ex.last_stats().mismatch.has_value())
-          << (flip ? "flipped layout: " : "") << ex.last_stats().mismatch->node << " nmse " << ex.last_stats().mismatch->nmse;
-      EXPECT_EQ(c.validation_message_count(), 0u);
-    }
+    Graph g(core_ops());
+    build(g);
+    run_on_both_layouts(g, inputs, threshold);
   }
   static HostTensor random(const TensorDesc& d, uint32_t seed, float scale = 3.0f) {
     return HostTensor::from_f32(d, random_values(d.elements(), seed, -scale, scale));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 
+#include "graph/executor.hpp"
 #include "graph/host_tensor.hpp"
 #include "vk/context.hpp"
 
@@ -46,6 +47,27 @@ inline std::vector<float> random_values(size_t n, uint32_t seed, float lo = -1.0
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
+}
+
+// Runs `g` in debug mode (every node against its CPU reference, normalized MSE <= threshold)
+// twice, with the device's own work layout and with the other device kind's, so that the CPU and
+// GPU code paths of every kernel run here; fails on any mismatch or validation message. Returns
+// the outputs of the second run.
+inline std::map<std::string, HostTensor> run_on_both_layouts(const Graph& g, const std::map<std::string, HostTensor>& inputs,
+                                                             double threshold) {
+  std::map<std::string, HostTensor> out;
+  for (bool flip : {false, true}) {
+    vk::ContextOptions o = validated_options();
+    o.flip_work_layout = flip;
+    vk::Context ctx(o);
+    Executor ex(ctx, ExecOptions{true, threshold});
+    out = ex.run(g, inputs);
+    const RunStats& s = ex.last_stats();
+    EXPECT_EQ(s.nodes_checked, g.nodes().size());
+    EXPECT_FALSE(s.mismatch.has_value()) << (flip ? "flipped layout: " : "") << s.mismatch->node << " nmse " << s.mismatch->nmse;
+    EXPECT_EQ(ctx.validation_message_count(), 0u);
+  }
+  return out;
 }
 
 // Normalized mean squared error: sum (a-b)^2 / sum b^2.
