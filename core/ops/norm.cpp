@@ -83,7 +83,67 @@ void add_norm(OpRegistry& r, const char* name, bool rms, double default_eps) {
 
 }  // namespace
 
+// group_norm(x [C, ...spatial], [weight [C], bias [C]]), attrs groups (required), eps (1e-5).
+TensorDesc infer_group_norm(const std::vector<const Value*>& in, const Attrs& attrs, const std::string& node) {
+  if (in.size() != 1 && in.size() != 3) throw InputError(node + ": group_norm takes x, or x, weight and bias");
+  expect_dtype(*in[0], DType::F32, node, "input");
+  const TensorDesc& x = in[0]->desc;
+  auto it = attrs.find("groups");
+  const int64_t* g = it == attrs.end() ? nullptr : std::get_if<int64_t>(&it->second);
+  if (x.rank < 2) throw InputError(node + ": group_norm needs x [C, ...], got " + x.str());
+  if (!g || *g <= 0 || x.dims[0] % *g != 0)
+    throw InputError(node + ": group_norm needs attribute groups dividing the " + std::to_string(x.dims[0]) + " channels");
+  for (size_t i = 1; i < in.size(); ++i) {
+    expect_dtype(*in[i], DType::F32, node, i == 1 ? "weight" : "bias");
+    if (in[i]->desc.rank != 1 || in[i]->desc.dims[0] != x.dims[0])
+      throw InputError(node + ": group_norm " + (i == 1 ? "weight" : "bias") + " must be f32 [" + std::to_string(x.dims[0]) + "]");
+  }
+  return x;
+}
+
 void register_norm(OpRegistry& r) {
+  r.add({
+      "group_norm",
+      infer_group_norm,
+      [](const OpCall& c, const vk::DeviceInfo& dev) {
+        const TensorDesc& x = c.inputs[0]->desc;
+        const int64_t groups = c.attr_int("groups", 1), spatial = x.elements() / x.dims[0];
+        struct Push {
+          uint32_t groups, group_size, spatial;
+          float eps;
+        };
+        Launch l;
+        l.kernel = "core/group_norm";
+        bool affine = c.inputs.size() == 3;
+        l.spec = {kRowWorkgroup, dev.quirks.contiguous_work_layout ? 1u : 0u, affine ? 1u : 0u};
+        l.set_push(Push{static_cast<uint32_t>(groups), static_cast<uint32_t>(x.elements() / groups), static_cast<uint32_t>(spatial),
+                        static_cast<float>(c.attr_float("eps", 1e-5))});
+        l.groups = grid_of(static_cast<uint64_t>(groups), dev);
+        l.bindings = {0, affine ? 1 : 0, affine ? 2 : 0, -1};
+        return l;
+      },
+      [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
+        const TensorDesc& x = c.inputs[0]->desc;
+        const int64_t groups = c.attr_int("groups", 1), size = x.elements() / groups, spatial = x.elements() / x.dims[0];
+        const double eps = c.attr_float("eps", 1e-5);
+        for (int64_t g = 0; g < groups; ++g) {
+          const float* v = &in[0][g * size];
+          double mean = 0, var = 0;
+          for (int64_t i = 0; i < size; ++i) mean += v[i];
+          mean /= static_cast<double>(size);
+          for (int64_t i = 0; i < size; ++i) var += (v[i] - mean) * (v[i] - mean);
+          double inv = 1.0 / std::sqrt(var / static_cast<double>(size) + eps);
+          for (int64_t i = 0; i < size; ++i) {
+            double y = (v[i] - mean) * inv;
+            if (in.size() == 3) {
+              int64_t ch = (g * size + i) / spatial;
+              y = y * in[1][ch] + in[2][ch];
+            }
+            out[g * size + i] = static_cast<float>(y);
+          }
+        }
+      },
+  });
   // argmax(x [.., C]) -> i32 [..]: index of the largest value of each row (first on ties; NaN never wins).
   r.add({
       "argmax",

@@ -64,6 +64,20 @@ TEST_F(NnOpsTest, LayerNormAndRmsNorm) {
   }
 }
 
+TEST_F(NnOpsTest, GroupNorm) {
+  constexpr double kThreshold = 1e-11;
+  for (auto [c, h, w, g] : std::vector<std::array<int64_t, 4>>{{4, 3, 5, 2}, {32, 9, 7, 8}, {6, 1, 1, 3}}) {
+    TensorDesc xd(DType::F32, {c, h, w}), pd(DType::F32, {c});
+    check(
+        [&](Graph& gr) {
+          ValueId x = gr.input("x", xd), wt = gr.input("w", pd), b = gr.input("b", pd);
+          gr.mark_output(gr.op("gn", "group_norm", {x, wt, b}, {{"groups", g}, {"eps", 1e-6}}), "gn");
+          gr.mark_output(gr.op("gn_plain", "group_norm", {x}, {{"groups", g}}), "gn_plain");
+        },
+        {{"x", random(xd, 9)}, {"w", random(pd, 10, 1.0f)}, {"b", random(pd, 11, 1.0f)}}, kThreshold);
+  }
+}
+
 TEST_F(NnOpsTest, SoftmaxRows) {
   for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 3}, {12, 577}, {3, 5000}}) {
     TensorDesc xd(DType::F32, {rows, cols});
@@ -101,6 +115,7 @@ TEST_F(NnOpsTest, ShapeErrorsNameTheNode) {
   EXPECT_THROW(g.op("blk.0.ln", "layer_norm", {x, w}), InputError);
   EXPECT_THROW(g.op("blk.0.glu", "swiglu", {x, w}), InputError);
   EXPECT_THROW(g.op("blk.0.cvt", "convert", {x}, {{"dtype", int64_t(DType::Q8_0)}}), InputError);
+  EXPECT_THROW(g.op("blk.0.gn", "group_norm", {x}, {{"groups", int64_t{3}}}), InputError);  // 4 channels, 3 groups
 }
 
 }  // namespace
