@@ -65,9 +65,11 @@ void register_matmul(OpRegistry& r) {
                               static_cast<uint32_t>(d.M * d.K), d.shared_w ? 0u : static_cast<uint32_t>(d.N * d.K),
                               static_cast<uint32_t>(d.M * d.N)});
         l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
-        if (dev.subgroup_arithmetic && d.M <= 8 && d.shared_w && d.batch == 1 && d.K % 8 == 0 &&
-            (wtype == "f32" || wtype == "f16")) {
-          // Few rows (decode): subgroups split K and sum with subgroupAdd, each weight read once.
+        const DType wt = c.inputs[1]->desc.dtype;
+        const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1;
+        if (dev.subgroup_arithmetic && d.M <= 8 && d.shared_w && d.batch == 1 && d.K % 8 == 0 && matvec_type) {
+          // Few rows (decode): subgroups split K (8-element units, or whole 32-element blocks for
+          // Q8_0/Q4_0/Q4_1) and sum with subgroupAdd, each weight read once.
           // 8 outputs per subgroup on CPU devices (measured: 3x the row kernel on lavapipe), 4 on GPUs.
           const uint32_t nb = dev.quirks.contiguous_work_layout ? 8 : 4;
           const uint32_t wg = std::max<uint32_t>(64, dev.subgroup_size);

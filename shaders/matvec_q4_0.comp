@@ -1,0 +1,30 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+// Matrix-vector product with q4_0 weights, block by block (see matvec_blocks_body.glsl).
+layout(local_size_x_id = 0) in;
+#include "facet/common.glsl"
+layout(constant_id = 1) const bool HAS_BIAS = false;
+layout(constant_id = 2) const uint NB = 4;
+
+layout(push_constant) uniform Push { uint M; uint N; uint K; uint a_batch; uint b_batch; uint c_batch; } pc;
+layout(std430, binding = 0) readonly buffer A { vec4 a4[]; };
+layout(std430, binding = 1) readonly buffer B { uint b[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) writeonly buffer C { float c[]; };
+
+uint word_at(uint byte_offset);
+float dot_block(uint blk, vec4 x[8]) {
+  uint base = blk * 18u;
+  float d = unpackHalf2x16(word_at(base) & 0xFFFFu).x;
+  float s = 0.0;
+  [[unroll]] for (uint t = 0u; t < 4u; ++t) {  // bytes 4t..4t+3: elements 4t.. (low) and 16+4t.. (high)
+    uint w = word_at(base + 2u + 4u * t);
+    vec4 lo = vec4(w & 15u, (w >> 8) & 15u, (w >> 16) & 15u, (w >> 24) & 15u) - 8.0;
+    vec4 hi = vec4((w >> 4) & 15u, (w >> 12) & 15u, (w >> 20) & 15u, w >> 28) - 8.0;
+    s += dot(lo, x[t]) + dot(hi, x[4u + t]);
+  }
+  return d * s;
+}
+#define DOT_BLOCK(blk, x) dot_block(blk, x)
+#include "matvec_blocks_body.glsl"
