@@ -15,6 +15,7 @@ void register_positional(OpRegistry& r);
 void register_attention(OpRegistry& r);
 void register_layout(OpRegistry& r);
 void register_conv(OpRegistry& r);
+void register_resize(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -30,6 +31,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_attention(r);
   ops::register_layout(r);
   ops::register_conv(r);
+  ops::register_resize(r);
 }
 
 }  // namespace facet

@@ -9,6 +9,7 @@
 #include "graph/executor.hpp"
 #include "graph/op_registry.hpp"
 #include "graph/quant.hpp"
+#include "util/error.hpp"
 #include "vk_fixture.hpp"
 
 namespace facet::test {
@@ -117,6 +118,54 @@ TEST_F(PositionalTest, GetRowsEveryTableType) {
     std::vector<float> all = convert_to_f32(t, table->data(), V * D);
     for (int64_t d = 0; d < D; ++d) ASSERT_EQ(rows[0 * D + d], all[8 * D + d]);
   }
+}
+
+TEST_F(PositionalTest, ResizeBicubicMatchesPyTorch) {
+  // Golden from PyTorch 1.13: x[h, w, c] = sin(0.7h + 0.3w + 1.1c), 3x4x2 grid resized to 5x3 with
+  // interpolate(x.permute(2, 0, 1)[None], size=(5, 3), mode="bicubic", align_corners=False).
+  const std::vector<float> expected = {
+      -2.29956880e-02f, 8.99191320e-01f, 3.91171604e-01f, 1.02651227e+00f, 7.33582675e-01f, 9.65531051e-01f,
+      2.60365248e-01f,  9.55061495e-01f, 6.20147645e-01f, 9.61168230e-01f, 8.66170704e-01f, 7.90959597e-01f,
+      6.70407712e-01f,  9.61228728e-01f, 9.17630672e-01f, 7.82221735e-01f, 9.96524572e-01f, 4.59725231e-01f,
+      9.10186589e-01f,  7.23272145e-01f, 9.82062697e-01f, 4.04613942e-01f, 8.73790681e-01f, 1.17340656e-02f,
+      1.01823890e+00f,  5.27785540e-01f, 9.71082568e-01f, 1.34722754e-01f, 7.45792210e-01f, -2.83053339e-01f};
+  std::vector<float> x;
+  for (int h = 0; h < 3; ++h)
+    for (int w = 0; w < 4; ++w)
+      for (int c = 0; c < 2; ++c) x.push_back(std::sin(0.7f * h + 0.3f * w + 1.1f * c));
+  auto out = run_both_layouts(
+      [](Graph& g) {
+        ValueId v = g.input("x", TensorDesc(DType::F32, {3, 4, 2}));
+        g.mark_output(g.op("pos.resize", "resize_bicubic", {v}, {{"height", int64_t{5}}, {"width", int64_t{3}}}), "y");
+      },
+      {{"x", HostTensor::from_f32(TensorDesc(DType::F32, {3, 4, 2}), x)}}, 1e-12);
+  std::vector<float> y = out.at("y").to_f32();
+  ASSERT_EQ(y.size(), expected.size());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], expected[i], 2e-6f) << i;
+}
+
+TEST_F(PositionalTest, ResizeBicubicOddShapesBothDirections) {
+  // DINOv2's case (37x37 trained grid to 16x23) and an upscale, with channel counts that are not
+  // multiples of the workgroup or subgroup size.
+  for (auto [h, w, c, oh, ow] : {std::array<int64_t, 5>{37, 37, 13, 16, 23}, std::array<int64_t, 5>{5, 7, 9, 11, 13},
+                                 std::array<int64_t, 5>{1, 1, 3, 2, 1}}) {
+    SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w) + " -> " + std::to_string(oh) + "x" + std::to_string(ow));
+    run_both_layouts(
+        [&](Graph& g) {
+          ValueId v = g.input("x", TensorDesc(DType::F32, {h, w, c}));
+          g.mark_output(g.op("pos.resize", "resize_bicubic", {v}, {{"height", oh}, {"width", ow}}), "y");
+        },
+        {{"x", HostTensor::from_f32(TensorDesc(DType::F32, {h, w, c}), random_values(h * w * c, 3))}}, 1e-12);
+  }
+}
+
+TEST_F(PositionalTest, ResizeBicubicRejectsBadAttributes) {
+  Graph g(core_ops());
+  ValueId v = g.input("x", TensorDesc(DType::F32, {3, 4, 2}));
+  EXPECT_THROW(g.op("r", "resize_bicubic", {v}, {{"height", int64_t{0}}, {"width", int64_t{3}}}), InputError);
+  EXPECT_THROW(g.op("r", "resize_bicubic", {v}, {{"height", int64_t{3}}}), InputError);
+  ValueId flat = g.input("flat", TensorDesc(DType::F32, {12}));
+  EXPECT_THROW(g.op("r", "resize_bicubic", {flat}, {{"height", int64_t{3}}, {"width", int64_t{3}}}), InputError);
 }
 
 }  // namespace
