@@ -29,6 +29,7 @@ std::shared_ptr<const WeightSet> WeightSet::open(const std::string& path) {
     for (const auto& [name, e] : st->tensors()) ws->by_tensor_[name] = st;
     return st;
   };
+  ws->folder_ = fs::is_directory(p, ec) ? p.string() : p.parent_path().string();
   if (!fs::is_directory(p, ec)) {
     refuse_pickle(p);
     add_file(p);
@@ -70,6 +71,28 @@ std::shared_ptr<const WeightSet> WeightSet::open(const std::string& path) {
     ws->by_tensor_[tensor] = it->second;
   }
   return ws;
+}
+
+std::shared_ptr<const std::string> WeightSet::file(const std::string& name) const {
+  bool plain = !name.empty() && name[0] != '.' && name.size() < 256 &&
+               name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == std::string::npos;
+  if (!plain) throw InputError("'" + name + "' is not a plain file name of a model folder");
+  std::lock_guard<std::mutex> lock(files_mutex_);
+  if (auto it = files_.find(name); it != files_.end()) return it->second;
+  fs::path p = fs::path(folder_.empty() ? "." : folder_) / name;
+  std::error_code ec;
+  std::shared_ptr<const std::string> text;
+  if (fs::is_regular_file(p, ec)) {
+    auto size = fs::file_size(p, ec);
+    if (ec) throw InputError("cannot read '" + p.string() + "': " + ec.message());
+    if (size > (64u << 20)) throw InputError("'" + p.string() + "' is larger than 64 MiB");
+    std::ifstream in(p, std::ios::binary);
+    std::string data(size, '\0');
+    if (!in.read(data.data(), static_cast<std::streamsize>(size))) throw InputError("cannot read '" + p.string() + "'");
+    text = std::make_shared<const std::string>(std::move(data));
+  }
+  files_[name] = text;
+  return text;
 }
 
 std::optional<TensorRef> WeightSet::find(const std::string& name) const {

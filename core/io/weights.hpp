@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,8 +34,17 @@ class WeightSet {
   std::vector<std::string> names() const;
   const std::string& path() const { return path_; }
 
+  // An auxiliary file of the model folder (the folder itself, or the folder holding a single
+  // .safetensors file), e.g. "config.json": nullptr when absent. `name` is a plain file name (no
+  // directories); files above 64 MiB are refused. Read once, then cached for the set's lifetime.
+  std::shared_ptr<const std::string> file(const std::string& name) const;
+  const std::string& folder() const { return folder_; }
+
  private:
   std::string path_;
+  std::string folder_;
+  mutable std::mutex files_mutex_;
+  mutable std::map<std::string, std::shared_ptr<const std::string>> files_;
   std::map<std::string, std::shared_ptr<const SafetensorsFile>> by_tensor_;
 };
 

@@ -114,9 +114,24 @@ facet_status host_graph_dispatch(facet_graph g, const facet_dispatch_desc* d, fa
   });
 }
 
+facet_status host_weights_file(facet_weights w, const char* name, const char** data, size_t* size, int* found) {
+  return guarded([&] {
+    if (!name || !data || !size || !found) throw InputError("weights_file: null argument");
+    *found = 0;
+    *data = nullptr;
+    *size = 0;
+    if (!w) return;
+    if (auto text = w->set->file(name)) {
+      *data = text->data();
+      *size = text->size();
+      *found = 1;
+    }
+  });
+}
+
 const facet_host_api kHostApi = {
     sizeof(facet_host_api), FACET_ABI_MAJOR, FACET_ABI_MINOR, host_log, host_last_error, host_weights_find,
-    host_graph_weight, host_graph_desc, host_graph_op, host_graph_reshape, host_graph_dispatch,
+    host_graph_weight, host_graph_desc, host_graph_op, host_graph_reshape, host_graph_dispatch, host_weights_file,
 };
 
 }  // namespace

@@ -125,5 +125,22 @@ TEST(Weights, IgnorableDtypesAreReportedOnlyWhenUsed) {
   EXPECT_THROW(ws->find("position_ids"), InputError);
 }
 
+TEST(Weights, AuxiliaryFilesOfTheModelFolder) {
+  std::string dir = ::testing::TempDir() + "/aux_model";
+  std::filesystem::create_directories(dir);
+  write_file(dir + "/model.safetensors", safetensors_bytes({st_f32("x", {1}, {1})}));
+  std::ofstream(dir + "/config.json") << R"({"model_type": "clip"})";
+  for (const std::string& path : {dir, dir + "/model.safetensors"}) {  // folder or its single file
+    auto ws = io::WeightSet::open(path);
+    auto text = ws->file("config.json");
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, R"({"model_type": "clip"})");
+    EXPECT_EQ(ws->file("config.json").get(), text.get());  // cached
+    EXPECT_FALSE(ws->file("tokenizer.json"));
+    for (const char* bad : {"../config.json", "/etc/passwd", "", ".hidden", "a/b.json"})
+      EXPECT_THROW(ws->file(bad), InputError) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace facet::test

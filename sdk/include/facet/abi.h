@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define FACET_ABI_MAJOR 1
-#define FACET_ABI_MINOR 0
+#define FACET_ABI_MINOR 1
 #define FACET_PLUGIN_ENTRY_SYMBOL "facet_plugin_entry"
 #define FACET_MAX_DIMS 4
 #define FACET_ERROR_CAPACITY 512
@@ -165,6 +165,11 @@ typedef struct facet_host_api {
                                 const facet_tensor_desc* shape, facet_tensor* out);
   facet_status (*graph_dispatch)(facet_graph graph, const facet_dispatch_desc* dispatch,
                                  facet_tensor* out);
+  /* Since 1.1. An auxiliary file of the weights' model folder (e.g. "config.json",
+   * "preprocessor_config.json"), read whole: *data stays valid while the weights live and is not
+   * NUL-terminated; *found = 0 when the file is absent. `name` is a plain file name. */
+  facet_status (*weights_file)(facet_weights weights, const char* name, const char** data, size_t* size,
+                               int* found);
 } facet_host_api;
 
 /* What the host tells a component when it creates a stage. */

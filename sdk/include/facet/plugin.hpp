@@ -120,6 +120,16 @@ class Weights {
     if (!found) throw Error("missing weight tensor '" + name + "'");
     return d;
   }
+  // An auxiliary file of the model folder ("config.json", ...); false when absent.
+  bool file(const std::string& name, std::string* text) const {
+    if (!w_) return false;
+    const char* data = nullptr;
+    size_t size = 0;
+    int found = 0;
+    detail::check(host().weights_file(w_, name.c_str(), &data, &size, &found), name.c_str());
+    if (found) text->assign(data, size);
+    return found != 0;
+  }
 
  private:
   facet_weights w_;
