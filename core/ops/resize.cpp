@@ -1,10 +1,13 @@
-// resize_bicubic(x f32 [H, W, C]), attrs height, width -> f32 [height, width, C].
+// resize_bicubic(x f32 [H, W, C]), attrs height, width, antialias (0) -> f32 [height, width, C].
 // PyTorch's interpolate(mode="bicubic", align_corners=False) on a channels-last grid: what
 // Hugging Face ViT-family models (DINOv2) use to fit their learned position grid to another
-// image size. A = -0.75, source coordinate scale * (dst + 0.5) - 0.5, taps clamped at borders.
+// image size. antialias 0: A = -0.75, source coordinate scale * (dst + 0.5) - 0.5, taps clamped at
+// borders. antialias 1 (PyTorch antialias=True, used by DINOv2 with registers): A = -0.5, the
+// filter widened by the scale when shrinking, out-of-range taps dropped and weights renormalized.
 #include <cmath>
 
 #include "ops/op_helpers.hpp"
+#include "util/resample.hpp"
 
 namespace facet::ops {
 
@@ -51,13 +54,36 @@ void register_resize(OpRegistry& r) {
             throw InputError(node + ": resize_bicubic needs an integer attribute '" + name + "' in 1..65536");
           *out = *v;
         }
+        if (auto it = attrs.find("antialias"); it != attrs.end()) {
+          const int64_t* aa = std::get_if<int64_t>(&it->second);
+          if (!aa || (*aa != 0 && *aa != 1)) throw InputError(node + ": resize_bicubic attribute antialias must be 0 or 1");
+        }
         return TensorDesc(DType::F32, {h, w, x.dims[2]});
       },
       [](const OpCall& c, const vk::DeviceInfo& dev) {
-        return elementwise_launch("core/resize_bicubic", c.output.desc.elements(), dev, extra_of(c));
+        Launch l = elementwise_launch("core/resize_bicubic", c.output.desc.elements(), dev, extra_of(c));
+        l.spec.push_back(c.attr_int("antialias", 0) ? 1u : 0u);
+        return l;
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
         const ResizeExtra e = extra_of(c);
+        if (c.attr_int("antialias", 0)) {
+          auto filter = [](double v) { return cubic_kernel(v, -0.5); };
+          auto ty = resample_taps(e.in_h, e.out_h, 2.0, filter), tx = resample_taps(e.in_w, e.out_w, 2.0, filter);
+          for (uint32_t oy = 0; oy < e.out_h; ++oy)
+            for (uint32_t ox = 0; ox < e.out_w; ++ox)
+              for (uint32_t ch = 0; ch < e.channels; ++ch) {
+                double acc = 0.0;
+                for (size_t j = 0; j < ty[oy].w.size(); ++j) {
+                  double row = 0.0;
+                  for (size_t i = 0; i < tx[ox].w.size(); ++i)
+                    row += tx[ox].w[i] * in[0][((ty[oy].start + j) * e.in_w + tx[ox].start + i) * e.channels + ch];
+                  acc += ty[oy].w[j] * row;
+                }
+                out[(static_cast<size_t>(oy) * e.out_w + ox) * e.channels + ch] = static_cast<float>(acc);
+              }
+          return;
+        }
         const std::vector<float>& x = in[0];
         auto clamp_to = [](int64_t v, uint32_t size) { return std::clamp<int64_t>(v, 0, int64_t{size} - 1); };
         for (uint32_t oy = 0; oy < e.out_h; ++oy) {

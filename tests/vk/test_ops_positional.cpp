@@ -144,19 +144,55 @@ TEST_F(PositionalTest, ResizeBicubicMatchesPyTorch) {
   for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], expected[i], 2e-6f) << i;
 }
 
+TEST_F(PositionalTest, ResizeBicubicAntialiasMatchesPyTorch) {
+  // Same grid; interpolate(..., antialias=True) to 5x3 (rows up, columns down) and 2x7.
+  const std::map<std::pair<int64_t, int64_t>, std::vector<float>> expected = {
+      {{5, 3},
+       {1.02165835e-02f, 9.10889804e-01f, 3.96906495e-01f, 1.01142299e+00f, 7.25584507e-01f, 9.64126885e-01f,
+        2.64339179e-01f, 9.47489381e-01f, 5.97371042e-01f, 9.43580508e-01f, 8.43091249e-01f, 8.01757872e-01f,
+        6.85982406e-01f, 9.57245171e-01f, 9.08190310e-01f, 7.74174511e-01f, 9.97657239e-01f, 4.77950543e-01f,
+        9.12604094e-01f, 6.94860578e-01f, 9.60815310e-01f, 3.84674281e-01f, 8.68593931e-01f, 1.82639807e-02f,
+        1.01477063e+00f, 5.19415140e-01f, 9.60101306e-01f, 1.45339742e-01f, 7.65103698e-01f, -2.49978587e-01f}},
+      {{2, 7},
+       {1.90408170e-01f, 9.32912588e-01f, 2.84299314e-01f, 9.46044207e-01f, 4.61425692e-01f, 9.64337647e-01f,
+        6.00096762e-01f, 9.45606172e-01f, 7.20715582e-01f, 8.98428380e-01f, 8.28640640e-01f, 8.07677448e-01f,
+        8.82095575e-01f, 7.57091701e-01f, 8.86414230e-01f, 7.50450432e-01f, 9.13413763e-01f, 6.77313030e-01f,
+        9.58402336e-01f, 5.32912731e-01f, 9.63291883e-01f, 3.87083262e-01f, 9.39203143e-01f, 2.29609311e-01f,
+        8.73108029e-01f, 4.05718423e-02f, 8.35198283e-01f, -5.86482882e-02f}}};
+  std::vector<float> x;
+  for (int h = 0; h < 3; ++h)
+    for (int w = 0; w < 4; ++w)
+      for (int c = 0; c < 2; ++c) x.push_back(std::sin(0.7f * h + 0.3f * w + 1.1f * c));
+  for (const auto& [size, want] : expected) {
+    auto out = run_both_layouts(
+        [&](Graph& g) {
+          ValueId v = g.input("x", TensorDesc(DType::F32, {3, 4, 2}));
+          g.mark_output(g.op("pos.resize", "resize_bicubic", {v},
+                             {{"height", size.first}, {"width", size.second}, {"antialias", int64_t{1}}}),
+                        "y");
+        },
+        {{"x", HostTensor::from_f32(TensorDesc(DType::F32, {3, 4, 2}), x)}}, 1e-12);
+    std::vector<float> y = out.at("y").to_f32();
+    ASSERT_EQ(y.size(), want.size());
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 2e-6f) << i;
+  }
+}
+
 TEST_F(PositionalTest, ResizeBicubicOddShapesBothDirections) {
   // DINOv2's case (37x37 trained grid to 16x23) and an upscale, with channel counts that are not
   // multiples of the workgroup or subgroup size.
-  for (auto [h, w, c, oh, ow] : {std::array<int64_t, 5>{37, 37, 13, 16, 23}, std::array<int64_t, 5>{5, 7, 9, 11, 13},
-                                 std::array<int64_t, 5>{1, 1, 3, 2, 1}}) {
-    SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w) + " -> " + std::to_string(oh) + "x" + std::to_string(ow));
-    run_both_layouts(
-        [&](Graph& g) {
-          ValueId v = g.input("x", TensorDesc(DType::F32, {h, w, c}));
-          g.mark_output(g.op("pos.resize", "resize_bicubic", {v}, {{"height", oh}, {"width", ow}}), "y");
-        },
-        {{"x", HostTensor::from_f32(TensorDesc(DType::F32, {h, w, c}), random_values(h * w * c, 3))}}, 1e-12);
-  }
+  for (int64_t aa : {0, 1})
+    for (auto [h, w, c, oh, ow] : {std::array<int64_t, 5>{37, 37, 13, 16, 23}, std::array<int64_t, 5>{5, 7, 9, 11, 13},
+                                   std::array<int64_t, 5>{1, 1, 3, 2, 1}}) {
+      SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w) + " -> " + std::to_string(oh) + "x" + std::to_string(ow) +
+                   " antialias " + std::to_string(aa));
+      run_both_layouts(
+          [&](Graph& g) {
+            ValueId v = g.input("x", TensorDesc(DType::F32, {h, w, c}));
+            g.mark_output(g.op("pos.resize", "resize_bicubic", {v}, {{"height", oh}, {"width", ow}, {"antialias", aa}}), "y");
+          },
+          {{"x", HostTensor::from_f32(TensorDesc(DType::F32, {h, w, c}), random_values(h * w * c, 3))}}, 1e-12);
+    }
 }
 
 TEST_F(PositionalTest, ResizeBicubicRejectsBadAttributes) {
