@@ -7,7 +7,7 @@ packages=(
   libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
   glslang-tools glslang-dev spirv-tools
   libspdlog-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
-  libgtest-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev libjpeg62-turbo-dev
 )
 missing=()
 for p in "${packages[@]}"; do

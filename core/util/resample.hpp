@@ -39,7 +39,7 @@ std::vector<ResampleTaps> resample_taps(int64_t in_size, int64_t out_size, doubl
     t.start = lo;
     double total = 0.0;
     for (int64_t j = lo; j < hi; ++j) {
-      double w = filter((static_cast<double>(j) - center + 0.5) / fscale);
+      double w = filter((static_cast<double>(j) - center + 0.5) * (1.0 / fscale));
       t.w.push_back(w);
       total += w;
     }
