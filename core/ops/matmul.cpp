@@ -1,6 +1,6 @@
 // matmul: y[b, m, n] = sum_k x[b, m, k] * w[b', n, k] (+ bias[n]).
 //   x: f32 [M, K] or [B, M, K];  bias: f32 [N];
-//   w: [N, K] (shared) or [B, N, K] in f32, f16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K (K a multiple of
+//   w: [N, K] (shared) or [B, N, K] in f32, f16, bf16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K (K a multiple of
 //      the block size; blocks are dequantized inside the kernel, never copied out).
 // The weight layout is PyTorch Linear's [out, in], so a Linear layer is one matmul node.
 #include "ops/op_helpers.hpp"
@@ -37,8 +37,8 @@ void register_matmul(OpRegistry& r) {
         expect_inputs(in, 2, 3, node, "matmul");
         const TensorDesc &x = in[0]->desc, &w = in[1]->desc;
         expect_dtype(*in[0], DType::F32, node, "input x");
-        if (w.dtype == DType::BF16 || w.dtype == DType::I32)
-          throw InputError(node + ": matmul weight '" + in[1]->name + "' must be f32, f16 or a GGUF block type, got " + w.str());
+        if (w.dtype == DType::I32)
+          throw InputError(node + ": matmul weight '" + in[1]->name + "' must be f32, f16, bf16 or a GGUF block type, got " + w.str());
         if ((x.rank != 2 && x.rank != 3) || (w.rank != 2 && w.rank != 3))
           throw InputError(node + ": matmul needs x [M, K] or [B, M, K] and w [N, K] or [B, N, K], got " + x.str() +
                            " and " + w.str());
@@ -66,7 +66,7 @@ void register_matmul(OpRegistry& r) {
                               static_cast<uint32_t>(d.M * d.N)});
         l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
         const DType wt = c.inputs[1]->desc.dtype;
-        const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1;
+        const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::BF16 || wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1;
         if (dev.subgroup_arithmetic && d.M <= 8 && d.shared_w && d.batch == 1 && d.K % 8 == 0 && matvec_type) {
           // Few rows (decode): subgroups split K (8-element units, or whole 32-element blocks for
           // Q8_0/Q4_0/Q4_1) and sum with subgroupAdd, each weight read once.

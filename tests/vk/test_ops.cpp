@@ -68,7 +68,7 @@ TEST_F(OpsTest, StridedCopyTransposes) {
     for (int b = 0; b < 4; ++b) ASSERT_EQ(ss[a * 4 + b], xs[4 + a * 27 + b * 3]);
 }
 
-TEST_F(OpsTest, MatmulF32AndF16WeightsWithAndWithoutBias) {
+TEST_F(OpsTest, MatmulF32F16Bf16WeightsWithAndWithoutBias) {
   constexpr double kF32 = 1e-10;  // accumulation order only
   struct Shape {
     int64_t batch, M, K, N;
@@ -78,7 +78,7 @@ TEST_F(OpsTest, MatmulF32AndF16WeightsWithAndWithoutBias) {
   // arithmetic; the rest the row-streaming (CPU) or tiled (GPU) kernels.
   for (Shape sh : {Shape{1, 1, 96, 37, false}, Shape{1, 5, 64, 130, false}, Shape{1, 1, 1, 1, false}, Shape{1, 1, 77, 13, false},
                    Shape{1, 33, 17, 65, false}, Shape{3, 19, 40, 9, true}, Shape{2, 128, 96, 100, false}}) {
-    for (DType wt : {DType::F32, DType::F16}) {
+    for (DType wt : {DType::F32, DType::F16, DType::BF16}) {
       for (bool bias : {false, true}) {
         Graph g(core_ops());
         TensorDesc xd = sh.batch > 1 ? TensorDesc(DType::F32, {sh.batch, sh.M, sh.K}) : TensorDesc(DType::F32, {sh.M, sh.K});

@@ -33,4 +33,9 @@ float facet_load_f16(uint word, uint index) {
 
 float facet_bf16_to_f32(uint bits16) { return uintBitsToFloat(bits16 << 16); }
 
+// bf16 stored as packed pairs in a uint array.
+float facet_load_bf16(uint word, uint index) {
+  return uintBitsToFloat((index & 1u) == 0u ? word << 16 : word & 0xFFFF0000u);
+}
+
 #endif

@@ -1,0 +1,21 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+// Matrix-vector product with bf16 weights (see matvec_body.glsl; same contract as matmul_bf16).
+layout(local_size_x_id = 0) in;
+#include "facet/common.glsl"
+layout(constant_id = 1) const bool HAS_BIAS = false;
+layout(constant_id = 2) const uint NB = 4;
+
+layout(push_constant) uniform Push { uint M; uint N; uint K; uint a_batch; uint b_batch; uint c_batch; } pc;
+layout(std430, binding = 0) readonly buffer A { vec4 a4[]; };
+layout(std430, binding = 1) readonly buffer B { uvec4 b4[]; };
+layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
+layout(std430, binding = 3) writeonly buffer C { float c[]; };
+
+vec2 unpack_bf16x2(uint w) { return vec2(uintBitsToFloat(w << 16), uintBitsToFloat(w & 0xFFFF0000u)); }
+float dot8(uvec4 q, vec4 x0, vec4 x1) {
+  return dot(x0, vec4(unpack_bf16x2(q.x), unpack_bf16x2(q.y))) + dot(x1, vec4(unpack_bf16x2(q.z), unpack_bf16x2(q.w)));
+}
+#define DOT8(unit, x0, x1) dot8(b4[unit], x0, x1)
+#include "matvec_body.glsl"
