@@ -8,7 +8,25 @@
 #include <cmath>
 #include <cstdio>
 
+#include "graph/executor.hpp"
+#include "pipeline/pipeline.hpp"
+#include "plugin/registry.hpp"
+#include "vk/context.hpp"
+
 namespace facet::cli {
+
+std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g) {
+  std::vector<std::string> paths = g.plugin_paths;
+  paths.insert(paths.end(), spec.runtime.plugin_paths.begin(), spec.runtime.plugin_paths.end());
+  plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(paths));
+  auto p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched
+  vk::ContextOptions co;
+  co.device = vk::resolve_device_selector(g.device, spec.runtime.device);
+  co.timeout_ms = spec.runtime.timeout_ms;
+  vk::Context ctx(co);
+  Executor executor(ctx, ExecOptions{});
+  return p->run(ctx, executor);
+}
 
 void setup_logging(const GlobalOptions& g) {
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();

@@ -4,10 +4,12 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "graph/host_tensor.hpp"
+#include "pipeline/spec.hpp"
 #include "vk/device_info.hpp"
 
 namespace facet::cli {
@@ -28,11 +30,16 @@ std::string human_bytes(uint64_t bytes);
 // A short printout of a tensor: shape line, leading rows, and summary statistics.
 std::string tensor_text(const std::string& name, const HostTensor& t);
 
+// Validates and runs a pipeline built in code on the selected device; returns its outputs.
+std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g);
+
 // Subcommand registration; each returns the CLI11 subcommand and sets `run` to its action.
 using Action = std::function<int()>;
 void add_devices(CLI::App& app, GlobalOptions& g, Action& run);
 void add_plugins(CLI::App& app, GlobalOptions& g, Action& run);
 void add_run(CLI::App& app, GlobalOptions& g, Action& run);
 void add_bench(CLI::App& app, GlobalOptions& g, Action& run);
+void add_preprocess(CLI::App& app, GlobalOptions& g, Action& run);
+void add_embed(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

@@ -33,7 +33,9 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       pipeline::PipelineSpec spec = pipeline::parse_pipeline_file(o->pipeline);
-      plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(spec.runtime.plugin_paths));
+      std::vector<std::string> paths = g.plugin_paths;  // --plugin-path first, then the TOML's
+      paths.insert(paths.end(), spec.runtime.plugin_paths.begin(), spec.runtime.plugin_paths.end());
+      plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(paths));
       auto p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched
 
       vk::ContextOptions co;

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   cli::add_plugins(app, g, action);
   cli::add_run(app, g, action);
   cli::add_bench(app, g, action);
+  cli::add_preprocess(app, g, action);
+  cli::add_embed(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

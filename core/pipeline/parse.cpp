@@ -16,6 +16,7 @@ namespace facet::pipeline {
 namespace fs = std::filesystem;
 
 std::string PipelineSpec::where(const SourcePos& p) const {
+  if (p.line == 0) return path;  // pipelines built in code have no positions
   return path + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
 }
 

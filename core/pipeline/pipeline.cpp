@@ -111,6 +111,10 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
   auto fail = [&](const SourcePos& pos, const std::string& msg) { throw InputError(spec.where(pos) + ": " + msg); };
 
   for (const InputSpec& in : spec.inputs) {
+    if (in.tensor) {
+      p->input_descs_[in.id] = in.tensor->desc;
+      continue;
+    }
     std::error_code ec;
     if (!fs::is_regular_file(in.file, ec)) fail(in.pos, "input '" + in.id + "': file '" + in.file + "' does not exist");
     try {
@@ -301,7 +305,7 @@ std::map<std::string, HostTensor> Pipeline::run(vk::Context& ctx, Executor& exec
   std::map<std::string, ValueId> values;
   std::map<std::string, HostTensor> inputs;
   for (const InputSpec& in : spec_.inputs) {
-    HostTensor t = io::read_npy(in.file);
+    HostTensor t = in.tensor ? *in.tensor : io::read_npy(in.file);
     values[in.id] = graph.input(in.id, t.desc);
     inputs.emplace(in.id, std::move(t));
   }

@@ -4,9 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
+
+namespace facet {
+struct HostTensor;
+}
 
 namespace facet::pipeline {
 
@@ -35,6 +40,8 @@ struct PortRef {
 struct InputSpec {
   std::string id;
   std::string file;  // NPY, resolved against the TOML's folder
+  // Set instead of `file` by commands that build a pipeline in code (facet embed): the tensor itself.
+  std::shared_ptr<const HostTensor> tensor;
   SourcePos pos;
 };
 

@@ -1,0 +1,84 @@
+#include "pipeline/model_folder.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.hpp"
+
+namespace facet::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw InputError("cannot read '" + p.string() + "'");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+ModelFolder ModelFolder::open(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw InputError("model folder '" + dir + "' does not exist");
+  fs::path config = fs::path(dir) / "config.json";
+  if (!fs::is_regular_file(config, ec)) throw InputError("model folder '" + dir + "' has no config.json");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(config));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("'" + config.string() + "' is not valid JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("model_type") || !j["model_type"].is_string())
+    throw InputError("'" + config.string() + "' has no model_type string");
+  ModelFolder f;
+  f.dir = dir;
+  f.model_type = j["model_type"].get<std::string>();
+  if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
+      j["architectures"][0].is_string())
+    f.architecture = j["architectures"][0].get<std::string>();
+  return f;
+}
+
+std::string ModelFolder::vision_plugin() const {
+  if (model_type == "clip" || model_type == "clip_vision_model") return "encoder_clip";
+  if (model_type == "dinov2" || model_type == "dinov2_with_registers") return "encoder_dinov2";
+  throw InputError("model folder '" + dir + "' holds a '" + model_type +
+                   "' model, which has no vision encoder Facet knows (clip, clip_vision_model, dinov2, dinov2_with_registers)");
+}
+
+io::ImageProcessorConfig ModelFolder::image_processor() const {
+  fs::path p = fs::path(dir) / "preprocessor_config.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) throw InputError("model folder '" + dir + "' has no preprocessor_config.json");
+  return io::ImageProcessorConfig::parse(read_file(p), p.string());
+}
+
+PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const HostTensor> pixels, const std::string& output,
+                             const std::string& tokens) {
+  PipelineSpec spec;
+  spec.path = folder.dir + "/config.json";
+  spec.schema_version = kSchemaVersion;
+  InputSpec in;
+  in.id = "pixels";
+  in.tensor = std::move(pixels);
+  spec.inputs.push_back(in);
+  StageSpec st;
+  st.id = "encoder";
+  st.plugin = folder.vision_plugin();
+  st.component = "vision";
+  st.weights = folder.dir;
+  st.params = {{"output", output, {}}, {"tokens", tokens, {}}};
+  st.inputs = {{"pixels", PortRef{"pixels", "pixels", "", {}}}};
+  spec.stages.push_back(st);
+  spec.outputs = {PortRef{"encoder.y", "encoder", "y", {}}};
+  return spec;
+}
+
+}  // namespace facet::pipeline

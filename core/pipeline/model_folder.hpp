@@ -1,0 +1,35 @@
+// Hugging Face model folders used without a TOML file (facet embed, preprocess, ...): the
+// architecture read from config.json picks the plugin and component, and a one-stage pipeline is
+// built in code, validated and run like any other.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "graph/host_tensor.hpp"
+#include "io/image_processor.hpp"
+#include "pipeline/spec.hpp"
+
+namespace facet::pipeline {
+
+struct ModelFolder {
+  std::string dir;
+  std::string model_type;    // config.json "model_type"
+  std::string architecture;  // config.json "architectures"[0], or ""
+
+  // Throws InputError naming the folder when it or its config.json is missing or malformed.
+  static ModelFolder open(const std::string& dir);
+
+  // The plugin holding this folder's vision encoder (encoder_clip, encoder_dinov2); InputError
+  // for model types without one.
+  std::string vision_plugin() const;
+  // preprocessor_config.json (InputError when absent or malformed).
+  io::ImageProcessorConfig image_processor() const;
+};
+
+// A pipeline: input "pixels" (the given tensor) -> the folder's vision encoder -> output "encoder.y".
+// `output` and `tokens` are the encoder params of the same names.
+PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const HostTensor> pixels,
+                             const std::string& output, const std::string& tokens = "all");
+
+}  // namespace facet::pipeline
