@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include "io/image.hpp"
 #include "util/error.hpp"
@@ -26,7 +27,10 @@ void on_error(j_common_ptr info) {
   std::longjmp(err->jump, 1);
 }
 
-void on_message(j_common_ptr, int) {}  // warnings (e.g. premature end of data) are not errors
+// Warnings are ignored, except premature end of data: PIL refuses truncated files, and so do we.
+void on_message(j_common_ptr info, int level) {
+  if (level == -1 && info->err->msg_code == JWRN_JPEG_EOF) on_error(info);
+}
 
 }  // namespace
 

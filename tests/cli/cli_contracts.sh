@@ -68,5 +68,21 @@ expect 3 "no Vulkan device matches selector 'nvidia'" -- facet run --device nvid
 facet --log-file "$work/log.txt" run "$src/docs/pipelines/demo.toml" >/dev/null
 grep -q "Vulkan device" "$work/log.txt" || { echo "FAIL: --log-file wrote no log"; fails=$((fails + 1)); }
 
+# Image preprocessing and embedding from Hugging Face folders (tiny checkpoints in tests/models).
+models="$src/tests/models"
+expect 0 "pixels.npy: f32 \[3, 30, 30\]" -- facet preprocess --model "$models/clip_tiny" --image "$models/images/photo_50x33.jpg" --out "$work/pixels.npy"
+expect 0 "e.npy: f32 \[1, 16\]" -- facet embed --model "$models/clip_tiny" --image "$models/images/rgb_37x23.png" --out "$work/e.npy"
+expect 0 "h.npy: f32 \[16, 32\]" -- facet embed --model "$models/dinov2_tiny" --image "$models/images/gray_19x41.png" --output hidden:-1 --tokens patch --out "$work/h.npy"
+expect 2 "--out is required" -- facet embed --model "$models/clip_tiny" --image "$models/images/rgb_37x23.png"
+expect 3 "no-such.png" -- facet embed --model "$models/clip_tiny" --image "$work/no-such.png" --out "$work/x.npy"
+printf 'GIF89a....' > "$work/fake.png"
+expect 3 "fake.png' is neither PNG nor JPEG" -- facet preprocess --model "$models/clip_tiny" --image "$work/fake.png" --out "$work/x.npy"
+head -c 300 "$models/images/photo_50x33.jpg" > "$work/cut.jpg"
+expect 3 "cut.jpg' is not a readable JPEG" -- facet embed --model "$models/clip_tiny" --image "$work/cut.jpg" --out "$work/x.npy"
+head -c 1500 "$models/images/photo_50x33.jpg" > "$work/cut2.jpg"  # header intact, scan data cut
+expect 3 "cut2.jpg' is not a readable JPEG: Premature end" -- facet embed --model "$models/clip_tiny" --image "$work/cut2.jpg" --out "$work/x.npy"
+expect 3 "has no config.json" -- facet embed --model "$models/images" --image "$models/images/rgb_37x23.png" --out "$work/x.npy"
+expect 3 "hidden:7' is outside|hidden:7 is outside" -- facet embed --model "$models/clip_tiny" --image "$models/images/rgb_37x23.png" --output hidden:7 --out "$work/x.npy"
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]
