@@ -16,6 +16,7 @@ void register_attention(OpRegistry& r);
 void register_layout(OpRegistry& r);
 void register_conv(OpRegistry& r);
 void register_resize(OpRegistry& r);
+void register_index(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -32,6 +33,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_layout(r);
   ops::register_conv(r);
   ops::register_resize(r);
+  ops::register_index(r);
 }
 
 }  // namespace facet

@@ -60,25 +60,32 @@ io::ImageProcessorConfig ModelFolder::image_processor() const {
   return io::ImageProcessorConfig::parse(read_file(p), p.string());
 }
 
-PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const HostTensor> pixels, const std::string& output,
-                             const std::string& tokens) {
+PipelineSpec one_stage_pipeline(const ModelFolder& folder, const std::string& plugin, const std::string& component,
+                                const std::string& port, std::shared_ptr<const HostTensor> tensor,
+                                const std::vector<std::pair<std::string, std::string>>& params) {
   PipelineSpec spec;
   spec.path = folder.dir + "/config.json";
   spec.schema_version = kSchemaVersion;
   InputSpec in;
-  in.id = "pixels";
-  in.tensor = std::move(pixels);
+  in.id = port;
+  in.tensor = std::move(tensor);
   spec.inputs.push_back(in);
   StageSpec st;
   st.id = "encoder";
-  st.plugin = folder.vision_plugin();
-  st.component = "vision";
+  st.plugin = plugin;
+  st.component = component;
   st.weights = folder.dir;
-  st.params = {{"output", output, {}}, {"tokens", tokens, {}}};
-  st.inputs = {{"pixels", PortRef{"pixels", "pixels", "", {}}}};
+  for (const auto& [name, value] : params) st.params.push_back({name, value, {}});
+  st.inputs = {{port, PortRef{port, port, "", {}}}};
   spec.stages.push_back(st);
   spec.outputs = {PortRef{"encoder.y", "encoder", "y", {}}};
   return spec;
+}
+
+PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const HostTensor> pixels, const std::string& output,
+                             const std::string& tokens) {
+  return one_stage_pipeline(folder, folder.vision_plugin(), "vision", "pixels", std::move(pixels),
+                            {{"output", output}, {"tokens", tokens}});
 }
 
 }  // namespace facet::pipeline

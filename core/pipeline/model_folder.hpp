@@ -27,6 +27,12 @@ struct ModelFolder {
   io::ImageProcessorConfig image_processor() const;
 };
 
+// A pipeline of one stage "encoder" (plugin/component, weights = the folder) whose input port
+// `port` is fed the given tensor; its output is "encoder.y".
+PipelineSpec one_stage_pipeline(const ModelFolder& folder, const std::string& plugin, const std::string& component,
+                                const std::string& port, std::shared_ptr<const HostTensor> tensor,
+                                const std::vector<std::pair<std::string, std::string>>& params);
+
 // A pipeline: input "pixels" (the given tensor) -> the folder's vision encoder -> output "encoder.y".
 // `output` and `tokens` are the encoder params of the same names.
 PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const HostTensor> pixels,

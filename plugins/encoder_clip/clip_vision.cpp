@@ -9,6 +9,7 @@
 #include <facet/nn.hpp>
 
 #include "../common/hf_config.hpp"
+#include "clip_layer.hpp"
 
 namespace facet::plugins {
 
@@ -104,16 +105,8 @@ std::vector<Tensor> ClipVision::build(sdk::Graph& g, const std::vector<Tensor>& 
   x = nn::layer_norm(g, w_, p("pre_layrnorm"), x, eps_);
 
   const int64_t run = out_.kind == VisionOutput::Kind::Hidden ? out_.hidden : layers_;
-  for (int64_t i = 0; i < run; ++i) {
-    const std::string l = p("encoder.layers." + std::to_string(i) + ".");
-    Tensor h = nn::layer_norm(g, w_, l + "layer_norm1", x, eps_);
-    h = nn::self_attention(g, w_, h, heads_, l + "self_attn.q_proj", l + "self_attn.k_proj", l + "self_attn.v_proj",
-                           l + "self_attn.out_proj", l + "self_attn");
-    x = g.op("add", l + "residual1", {x, h});
-    h = nn::layer_norm(g, w_, l + "layer_norm2", x, eps_);
-    h = nn::activation(g, act_, nn::linear(g, w_, l + "mlp.fc1", h), l + "mlp.act");
-    x = g.op("add", l + "residual2", {x, nn::linear(g, w_, l + "mlp.fc2", h)});                 // f32 [tokens, D]
-  }
+  const ClipLayerConfig layer{heads_, eps_, act_, false};
+  for (int64_t i = 0; i < run; ++i) x = clip_layer(g, w_, p("encoder.layers." + std::to_string(i) + "."), x, layer);
   if (out_.per_token()) return {out_.select(g, x, 1, "select")};
   Tensor cls_out = g.op("slice", "pooled.cls", {x}, {sdk::attr("dim", int64_t{0}), sdk::attr("start", int64_t{0}), sdk::attr("end", int64_t{1})});
   Tensor pooled = nn::layer_norm(g, w_, p("post_layernorm"), cls_out, eps_);                    // f32 [1, D]

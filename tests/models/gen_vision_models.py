@@ -145,6 +145,22 @@ def save_goldens(name, forward, processor, outputs):
             np.save(os.path.join(out, f"{image}.{output}.npy"), value.float().numpy().astype(np.float32))
 
 
+TEXTS = {"plain": [98, 5, 17, 42, 63, 99], "padded": [98, 12, 7, 99, 99, 99, 99, 99], "no_eos": [98, 3, 4, 5],
+         "full": [98] + list(range(20, 34)) + [99]}
+
+
+def text_goldens(w, text):
+    out = os.path.join(HERE, "goldens", "clip_tiny")
+    os.makedirs(out, exist_ok=True)
+    write_json(os.path.join(out, "texts.json"), TEXTS)
+    for name, ids in TEXTS.items():
+        result = ref.clip_text(w, text, ids)
+        for output in ["embeds", "pooled", "last_hidden_state", "hidden_1"]:
+            value = result[output][None] if output in ("embeds", "pooled") else (
+                result["last_hidden_state"] if output == "last_hidden_state" else result["hidden"][1])
+            np.save(os.path.join(out, f"text.{name}.{output}.npy"), value.numpy().astype(np.float32))
+
+
 def make_clip():
     vision = {"hidden_size": 32, "intermediate_size": 72, "num_attention_heads": 4, "num_hidden_layers": 3,
               "image_size": 30, "patch_size": 6, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
@@ -168,6 +184,7 @@ def make_clip():
     stored["vision_model.embeddings.position_ids"] = torch.arange(n_pos)[None]  # legacy buffer, ignored
     stored["text_model.embeddings.position_ids"] = torch.arange(text["max_position_embeddings"])[None]
     ref.save_safetensors(os.path.join(folder, "model.safetensors"), stored)
+    text_goldens(w, text)
     cfg = dict(CLIP_VISION_DEFAULTS, **vision)
     save_goldens("clip_tiny", lambda px: ref.clip_vision(w, cfg, px), gen_images.PROCESSORS["clip"],
                  ["embeds", "last_hidden_state", "hidden_0", "hidden_2"])

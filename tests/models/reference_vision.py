@@ -24,13 +24,15 @@ def linear(x, w, prefix, bias=True):
     return F.linear(x, w[prefix + ".weight"], w.get(prefix + ".bias") if bias else None)
 
 
-def attention(x, w, q, k, v, o, heads):
+def attention(x, w, q, k, v, o, heads, mask=None):
     t, d = x.shape
     hd = d // heads
     qh = linear(x, w, q).view(t, heads, hd).transpose(0, 1)
     kh = linear(x, w, k).view(t, heads, hd).transpose(0, 1)
     vh = linear(x, w, v).view(t, heads, hd).transpose(0, 1)
     scores = (qh @ kh.transpose(1, 2)) * hd ** -0.5
+    if mask is not None:
+        scores = scores + mask
     out = torch.softmax(scores, dim=-1) @ vh
     return linear(out.transpose(0, 1).reshape(t, d), w, o)
 
@@ -58,6 +60,34 @@ def clip_vision(w, cfg, pixels):
     if "visual_projection.weight" in w:
         out["embeds"] = F.linear(pooled, w["visual_projection.weight"])
     return out
+
+
+def clip_text(w, cfg, ids):
+    """ids: list of token ids. Hugging Face CLIPTextTransformer + text_projection."""
+    d, eps = cfg["hidden_size"], cfg["layer_norm_eps"]
+    act = ACTIVATIONS[cfg["hidden_act"]]
+    pre = "text_model."
+    t = len(ids)
+    x = w[pre + "embeddings.token_embedding.weight"][torch.tensor(ids)] + w[pre + "embeddings.position_embedding.weight"][:t]
+    hidden = [x]
+    mask = torch.full((t, t), float("-inf")).triu(1)
+    for i in range(cfg["num_hidden_layers"]):
+        l = f"{pre}encoder.layers.{i}."
+        h = F.layer_norm(x, (d,), w[l + "layer_norm1.weight"], w[l + "layer_norm1.bias"], eps)
+        x = x + attention(h, w, l + "self_attn.q_proj", l + "self_attn.k_proj", l + "self_attn.v_proj",
+                          l + "self_attn.out_proj", cfg["num_attention_heads"], mask)
+        h = F.layer_norm(x, (d,), w[l + "layer_norm2.weight"], w[l + "layer_norm2.bias"], eps)
+        x = x + linear(act(linear(h, w, l + "mlp.fc1")), w, l + "mlp.fc2")
+        hidden.append(x)
+    last = F.layer_norm(x, (d,), w[pre + "final_layer_norm.weight"], w[pre + "final_layer_norm.bias"], eps)
+    ids_t = torch.tensor(ids)
+    if cfg["eos_token_id"] == 2:
+        at = int(ids_t.argmax())
+    else:
+        at = int((ids_t == cfg["eos_token_id"]).int().argmax())
+    pooled = last[at]
+    return {"hidden": hidden, "last_hidden_state": last, "pooled": pooled,
+            "embeds": F.linear(pooled, w["text_projection.weight"])}
 
 
 def dinov2_positions(w, cfg, grid_h, grid_w, height, width):

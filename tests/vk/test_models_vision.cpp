@@ -98,6 +98,35 @@ TEST_F(VisionModels, DebugModeChecksEveryNodeOfAWholeModel) {
   EXPECT_EQ(y.desc, TensorDesc(DType::F32, {1, 48}));
 }
 
+TEST_F(VisionModels, ClipTextTowerMatchesThePyTorchReference) {
+  // Token ids from tests/models/goldens/clip_tiny/texts.json: EOS at the end, EOS padding (pooled at
+  // the first EOS), no EOS (pooled at 0), and 16 tokens (every position).
+  const std::map<std::string, std::vector<float>> texts = {
+      {"plain", {98, 5, 17, 42, 63, 99}},
+      {"padded", {98, 12, 7, 99, 99, 99, 99, 99}},
+      {"no_eos", {98, 3, 4, 5}},
+      {"full", {98, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 99}}};
+  auto folder = pipeline::ModelFolder::open(kModels + "/clip_tiny");
+  for (const auto& [name, ids] : texts)
+    for (const char* output : {"embeds", "pooled", "last_hidden_state", "hidden:1"}) {
+      SCOPED_TRACE(name + " " + output);
+      auto t = std::make_shared<const HostTensor>(
+          HostTensor::from_f32(TensorDesc(DType::I32, {static_cast<int64_t>(ids.size())}), ids));
+      HostTensor got = run(pipeline::one_stage_pipeline(folder, "encoder_clip", "text", "ids", t, {{"output", output}}));
+      std::string golden = std::string(output) == "hidden:1" ? "hidden_1" : output;
+      HostTensor want = io::read_npy(kModels + "/goldens/clip_tiny/text." + name + "." + golden + ".npy");
+      EXPECT_LT(rel_error(got, want), 2e-6);
+    }
+  // More tokens than max_position_embeddings (16): a clear error before any GPU work.
+  auto long_ids = std::make_shared<const HostTensor>(HostTensor::from_f32(TensorDesc(DType::I32, {17}), std::vector<float>(17, 5)));
+  try {
+    run(pipeline::one_stage_pipeline(folder, "encoder_clip", "text", "ids", long_ids, {{"output", "embeds"}}));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("17 tokens; this CLIP text tower takes 1..16"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(VisionModels, BadRequestsAreInputErrorsNamingTheProblem) {
   auto error_of = [&](const std::string& model, const std::string& output, const std::string& tokens, int64_t side) {
     auto folder = pipeline::ModelFolder::open(kModels + "/" + model);

@@ -204,5 +204,26 @@ TEST_F(PositionalTest, ResizeBicubicRejectsBadAttributes) {
   EXPECT_THROW(g.op("r", "resize_bicubic", {flat}, {{"height", int64_t{3}}, {"width", int64_t{3}}}), InputError);
 }
 
+TEST_F(PositionalTest, IndexOfFindsTheFirstMatchOrTheFirstMaximum) {
+  // CLIP's EOS pooling: first position of eos_token_id, or 0 when absent; legacy: first maximum.
+  const std::vector<float> ids = {49406, 320, 1125, 49407, 49407, 0, 7};
+  struct Case {
+    int64_t mode, value;
+    std::vector<float> x;
+    float want;
+  };
+  for (const Case& c : {Case{0, 49407, ids, 3}, Case{0, 12345, ids, 0}, Case{1, 0, ids, 3}, Case{1, 0, {5}, 0},
+                        Case{0, 5, {1, 2, 3, 4, 5}, 4}}) {
+    const int64_t n = static_cast<int64_t>(c.x.size());
+    auto out = run_both_layouts(
+        [&](Graph& g) {
+          ValueId x = g.input("x", TensorDesc(DType::I32, {n}));
+          g.mark_output(g.op("pool.index", "index_of", {x}, {{"mode", c.mode}, {"value", c.value}}), "i");
+        },
+        {{"x", HostTensor::from_f32(TensorDesc(DType::I32, {n}), c.x)}}, 0.0);
+    EXPECT_EQ(out.at("i").to_f32(), std::vector<float>{c.want}) << "mode " << c.mode << " value " << c.value;
+  }
+}
+
 }  // namespace
 }  // namespace facet::test
