@@ -41,5 +41,6 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run);
 void add_bench(CLI::App& app, GlobalOptions& g, Action& run);
 void add_preprocess(CLI::App& app, GlobalOptions& g, Action& run);
 void add_embed(CLI::App& app, GlobalOptions& g, Action& run);
+void add_mine_pairs(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

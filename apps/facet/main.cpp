@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::add_bench(app, g, action);
   cli::add_preprocess(app, g, action);
   cli::add_embed(app, g, action);
+  cli::add_mine_pairs(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/pipeline.hpp"
 #include "util/error.hpp"
 
 namespace facet::pipeline {
@@ -86,6 +87,35 @@ PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const Ho
                              const std::string& tokens) {
   return one_stage_pipeline(folder, folder.vision_plugin(), "vision", "pixels", std::move(pixels),
                             {{"output", output}, {"tokens", tokens}});
+}
+
+std::vector<HostTensor> embed_batch(const ModelFolder& folder, const std::vector<std::shared_ptr<const HostTensor>>& pixels,
+                                    const std::string& output, plugin::PluginRegistry& registry, vk::Context& ctx,
+                                    Executor& executor) {
+  PipelineSpec spec;
+  spec.path = folder.dir + "/config.json";
+  spec.schema_version = kSchemaVersion;
+  for (size_t i = 0; i < pixels.size(); ++i) {
+    const std::string n = std::to_string(i);
+    InputSpec in;
+    in.id = "pixels" + n;
+    in.tensor = pixels[i];
+    spec.inputs.push_back(in);
+    StageSpec st;
+    st.id = "encoder" + n;
+    st.plugin = folder.vision_plugin();
+    st.component = "vision";
+    st.weights = folder.dir;
+    st.params = {{"output", output, {}}};
+    st.inputs = {{"pixels", PortRef{in.id, in.id, "", {}}}};
+    spec.stages.push_back(st);
+    spec.outputs.push_back(PortRef{st.id + ".y", st.id, "y", {}});
+  }
+  auto p = Pipeline::load(spec, registry);
+  auto out = p->run(ctx, executor);
+  std::vector<HostTensor> result;
+  for (size_t i = 0; i < pixels.size(); ++i) result.push_back(out.at("encoder" + std::to_string(i) + ".y"));
+  return result;
 }
 
 }  // namespace facet::pipeline

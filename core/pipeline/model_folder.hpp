@@ -6,9 +6,11 @@
 #include <memory>
 #include <string>
 
+#include "graph/executor.hpp"
 #include "graph/host_tensor.hpp"
 #include "io/image_processor.hpp"
 #include "pipeline/spec.hpp"
+#include "plugin/registry.hpp"
 
 namespace facet::pipeline {
 
@@ -37,5 +39,16 @@ PipelineSpec one_stage_pipeline(const ModelFolder& folder, const std::string& pl
 // `output` and `tokens` are the encoder params of the same names.
 PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const HostTensor> pixels,
                              const std::string& output, const std::string& tokens = "all");
+
+}  // namespace facet::pipeline
+
+namespace facet::pipeline {
+
+// `pixels.size()` images through the folder's vision encoder in one graph and one submission (one
+// encoder stage per image; the stages share the weights, uploaded once). Returns "embeds" or the
+// requested output per image, in order.
+std::vector<HostTensor> embed_batch(const ModelFolder& folder, const std::vector<std::shared_ptr<const HostTensor>>& pixels,
+                                    const std::string& output, plugin::PluginRegistry& registry, vk::Context& ctx,
+                                    Executor& executor);
 
 }  // namespace facet::pipeline

@@ -110,6 +110,7 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
   const PipelineSpec& spec = p->spec_;
   auto fail = [&](const SourcePos& pos, const std::string& msg) { throw InputError(spec.where(pos) + ": " + msg); };
 
+  std::map<std::string, std::shared_ptr<const io::WeightSet>> weight_sets;
   for (const InputSpec& in : spec.inputs) {
     if (in.tensor) {
       p->input_descs_[in.id] = in.tensor->desc;
@@ -158,7 +159,10 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
     }
     if (!s.weights.empty()) {
       try {
-        st->weights.set = io::WeightSet::open(s.weights);
+        // Stages naming the same weights share one WeightSet (one mapping, one upload).
+        auto& shared = weight_sets[s.weights];
+        if (!shared) shared = io::WeightSet::open(s.weights);
+        st->weights.set = shared;
       } catch (const Error& e) {
         fail(s.weights_pos, "stage '" + s.id + "': " + e.what());
       }

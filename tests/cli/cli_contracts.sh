@@ -84,5 +84,12 @@ expect 3 "cut2.jpg' is not a readable JPEG: Premature end" -- facet embed --mode
 expect 3 "has no config.json" -- facet embed --model "$models/images" --image "$models/images/rgb_37x23.png" --out "$work/x.npy"
 expect 3 "hidden:7' is outside|hidden:7 is outside" -- facet embed --model "$models/clip_tiny" --image "$models/images/rgb_37x23.png" --output hidden:7 --out "$work/x.npy"
 
+# CLIP-blind pair mining over the test images, then a resumed run served from the cache.
+expect 0 "[0-9]+ CLIP-blind pairs among 9 images \(36 pairs examined" -- facet mine-pairs --clip "$models/clip_tiny" --dino "$models/dinov2_tiny" --images "$models/images" --out "$work/pairs.csv" --clip-threshold 0.5 --dino-threshold 0.9 --batch 4
+expect 0 "CLIP: 9 of 9 images cached" -- facet -v mine-pairs --clip "$models/clip_tiny" --dino "$models/dinov2_tiny" --images "$models/images" --out "$work/pairs.csv"
+head -1 "$work/pairs.csv" | grep -q "^image_a,image_b,clip_cosine,dino_cosine$" || { echo "FAIL: pairs.csv header"; fails=$((fails + 1)); }
+expect 3 "is not a DINOv2 model folder" -- facet mine-pairs --clip "$models/clip_tiny" --dino "$models/clip_tiny" --images "$models/images" --out "$work/p.csv"
+expect 3 "image folder '$work/none' does not exist" -- facet mine-pairs --clip "$models/clip_tiny" --dino "$models/dinov2_tiny" --images "$work/none" --out "$work/p.csv"
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]
