@@ -42,5 +42,9 @@ void add_bench(CLI::App& app, GlobalOptions& g, Action& run);
 void add_preprocess(CLI::App& app, GlobalOptions& g, Action& run);
 void add_embed(CLI::App& app, GlobalOptions& g, Action& run);
 void add_mine_pairs(CLI::App& app, GlobalOptions& g, Action& run);
+void add_tokenize(CLI::App& app, GlobalOptions& g, Action& run);
+void add_embed_text(CLI::App& app, GlobalOptions& g, Action& run);
+void add_classify(CLI::App& app, GlobalOptions& g, Action& run);
+void add_mmvp_vlm(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

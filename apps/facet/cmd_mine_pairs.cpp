@@ -1,7 +1,5 @@
 // facet mine-pairs --clip CLIP --dino DINOV2 --images DIR --out pairs.csv: embeds every image with
 // both encoders (batched, cached on disk so an interrupted run resumes) and lists CLIP-blind pairs.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -12,9 +10,11 @@
 #include <spdlog/spdlog.h>
 
 #include "cli_common.hpp"
+#include "io/csv.hpp"
 #include "io/embedding_cache.hpp"
 #include "io/image.hpp"
 #include "pair_mining.hpp"
+#include "progress.hpp"
 #include "pipeline/model_folder.hpp"
 #include "util/error.hpp"
 #include "vk/context.hpp"
@@ -45,27 +45,6 @@ std::vector<std::string> list_images(const std::string& dir) {
   std::sort(out.begin(), out.end());
   return out;
 }
-
-class Progress {
- public:
-  Progress(std::string what, size_t total, bool quiet) : what_(std::move(what)), total_(total), quiet_(quiet), tty_(isatty(2)) {}
-  void update(size_t done) {
-    if (quiet_ || total_ == 0) return;
-    const int pct = static_cast<int>(100 * done / total_);
-    if (!tty_ && pct / 10 == last_ / 10 && done != total_) return;
-    last_ = pct;
-    const int bar = pct / 4;
-    std::fprintf(stderr, "%s%s [%s%s] %zu/%zu %3d%%%s", tty_ ? "\r" : "", what_.c_str(), std::string(bar, '#').c_str(),
-                 std::string(25 - bar, ' ').c_str(), done, total_, pct, tty_ && done != total_ ? "" : "\n");
-    std::fflush(stderr);
-  }
-
- private:
-  std::string what_;
-  size_t total_;
-  bool quiet_, tty_;
-  int last_ = -100;
-};
 
 // Embeddings of every image (nullopt for unreadable ones) with one encoder, cache first.
 std::vector<std::optional<std::vector<float>>> embed_all(const pipeline::ModelFolder& folder, const std::vector<std::string>& images,
@@ -105,13 +84,6 @@ std::vector<std::optional<std::vector<float>>> embed_all(const pipeline::ModelFo
     progress.update(done);
   }
   return out;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
 }
 
 }  // namespace
@@ -159,7 +131,7 @@ void add_mine_pairs(CLI::App& app, GlobalOptions& g, Action& run) {
       csv << "image_a,image_b,clip_cosine,dino_cosine\n" << std::setprecision(6) << std::fixed;
       size_t found = 0;
       const size_t examined = mine_pairs(cv, dv, o->clip_min, o->dino_max, [&](const MinedPair& p) {
-        csv << csv_field(images[usable[p.a]]) << "," << csv_field(images[usable[p.b]]) << "," << p.clip << "," << p.dino << "\n";
+        csv << io::csv_field(images[usable[p.a]]) << "," << io::csv_field(images[usable[p.b]]) << "," << p.clip << "," << p.dino << "\n";
         ++found;
       });
       csv.close();

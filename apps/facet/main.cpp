@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   cli::add_preprocess(app, g, action);
   cli::add_embed(app, g, action);
   cli::add_mine_pairs(app, g, action);
+  cli::add_tokenize(app, g, action);
+  cli::add_embed_text(app, g, action);
+  cli::add_classify(app, g, action);
+  cli::add_mmvp_vlm(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -63,6 +63,14 @@ std::vector<uint8_t> convert_from_f32(DType dtype, const float* values, int64_t 
   return out;
 }
 
+HostTensor HostTensor::from_i32(const std::vector<int32_t>& values) {
+  HostTensor t;
+  t.desc = TensorDesc(DType::I32, {static_cast<int64_t>(values.size())});
+  t.bytes.resize(values.size() * sizeof(int32_t));
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+  return t;
+}
+
 HostTensor HostTensor::from_f32(const TensorDesc& desc, const std::vector<float>& values) {
   if (static_cast<int64_t>(values.size()) != desc.elements())
     throw InputError("value count " + std::to_string(values.size()) + " does not match " + desc.str());

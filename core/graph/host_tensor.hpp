@@ -13,6 +13,8 @@ struct HostTensor {
   std::vector<uint8_t> bytes;
 
   static HostTensor from_f32(const TensorDesc& desc, const std::vector<float>& values);
+  // i32 [values.size()] (token ids, positions).
+  static HostTensor from_i32(const std::vector<int32_t>& values);
   std::vector<float> to_f32() const;
 };
 

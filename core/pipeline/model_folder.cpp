@@ -40,6 +40,7 @@ ModelFolder ModelFolder::open(const std::string& dir) {
     throw InputError("'" + config.string() + "' has no model_type string");
   ModelFolder f;
   f.dir = dir;
+  f.config_ = std::make_shared<const nlohmann::json>(j);
   f.model_type = j["model_type"].get<std::string>();
   if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
       j["architectures"][0].is_string())
@@ -59,6 +60,16 @@ io::ImageProcessorConfig ModelFolder::image_processor() const {
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) throw InputError("model folder '" + dir + "' has no preprocessor_config.json");
   return io::ImageProcessorConfig::parse(read_file(p), p.string());
+}
+
+text::Tokenizer ModelFolder::tokenizer() const {
+  fs::path p = fs::path(dir) / "tokenizer.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec))
+    throw InputError("model folder '" + dir +
+                     "' has no tokenizer.json (folders with only vocab.json/merges.txt or tokenizer.model need the "
+                     "tokenizer.json that transformers' fast tokenizers save)");
+  return text::Tokenizer::from_json(read_file(p), p.string());
 }
 
 PipelineSpec one_stage_pipeline(const ModelFolder& folder, const std::string& plugin, const std::string& component,
@@ -89,33 +100,41 @@ PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const Ho
                             {{"output", output}, {"tokens", tokens}});
 }
 
-std::vector<HostTensor> embed_batch(const ModelFolder& folder, const std::vector<std::shared_ptr<const HostTensor>>& pixels,
-                                    const std::string& output, plugin::PluginRegistry& registry, vk::Context& ctx,
-                                    Executor& executor) {
+std::vector<HostTensor> encode_batch(const ModelFolder& folder, const std::string& plugin, const std::string& component,
+                                     const std::string& port, const std::vector<std::shared_ptr<const HostTensor>>& inputs,
+                                     const std::vector<std::pair<std::string, std::string>>& params,
+                                     plugin::PluginRegistry& registry, vk::Context& ctx, Executor& executor) {
   PipelineSpec spec;
   spec.path = folder.dir + "/config.json";
   spec.schema_version = kSchemaVersion;
-  for (size_t i = 0; i < pixels.size(); ++i) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string n = std::to_string(i);
     InputSpec in;
-    in.id = "pixels" + n;
-    in.tensor = pixels[i];
+    in.id = port + n;
+    in.tensor = inputs[i];
     spec.inputs.push_back(in);
     StageSpec st;
     st.id = "encoder" + n;
-    st.plugin = folder.vision_plugin();
-    st.component = "vision";
+    st.plugin = plugin;
+    st.component = component;
     st.weights = folder.dir;
-    st.params = {{"output", output, {}}};
-    st.inputs = {{"pixels", PortRef{in.id, in.id, "", {}}}};
+    for (const auto& [name, value] : params) st.params.push_back({name, value, {}});
+    st.inputs = {{port, PortRef{in.id, in.id, "", {}}}};
     spec.stages.push_back(st);
     spec.outputs.push_back(PortRef{st.id + ".y", st.id, "y", {}});
   }
   auto p = Pipeline::load(spec, registry);
   auto out = p->run(ctx, executor);
   std::vector<HostTensor> result;
-  for (size_t i = 0; i < pixels.size(); ++i) result.push_back(out.at("encoder" + std::to_string(i) + ".y"));
+  for (size_t i = 0; i < inputs.size(); ++i) result.push_back(out.at("encoder" + std::to_string(i) + ".y"));
   return result;
+}
+
+std::vector<HostTensor> embed_batch(const ModelFolder& folder, const std::vector<std::shared_ptr<const HostTensor>>& pixels,
+                                    const std::string& output, plugin::PluginRegistry& registry, vk::Context& ctx,
+                                    Executor& executor) {
+  return encode_batch(folder, folder.vision_plugin(), "vision", "pixels", pixels, {{"output", output}}, registry, ctx,
+                      executor);
 }
 
 }  // namespace facet::pipeline

@@ -3,6 +3,8 @@
 // built in code, validated and run like any other.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 
@@ -10,6 +12,7 @@
 #include "graph/host_tensor.hpp"
 #include "io/image_processor.hpp"
 #include "pipeline/spec.hpp"
+#include "text/tokenizer.hpp"
 #include "plugin/registry.hpp"
 
 namespace facet::pipeline {
@@ -27,6 +30,13 @@ struct ModelFolder {
   std::string vision_plugin() const;
   // preprocessor_config.json (InputError when absent or malformed).
   io::ImageProcessorConfig image_processor() const;
+  // tokenizer.json (InputError when absent or malformed).
+  text::Tokenizer tokenizer() const;
+  // config.json as parsed by open().
+  const nlohmann::json& config() const { return *config_; }
+
+ private:
+  std::shared_ptr<const nlohmann::json> config_;
 };
 
 // A pipeline of one stage "encoder" (plugin/component, weights = the folder) whose input port
@@ -44,9 +54,15 @@ PipelineSpec vision_pipeline(const ModelFolder& folder, std::shared_ptr<const Ho
 
 namespace facet::pipeline {
 
-// `pixels.size()` images through the folder's vision encoder in one graph and one submission (one
-// encoder stage per image; the stages share the weights, uploaded once). Returns "embeds" or the
-// requested output per image, in order.
+// `inputs.size()` tensors through one component of the folder's plugin in one graph and one
+// submission (one stage per tensor, fed to input port `port`; the stages share the weights,
+// uploaded once). Returns the stages' outputs "y" in order.
+std::vector<HostTensor> encode_batch(const ModelFolder& folder, const std::string& plugin, const std::string& component,
+                                     const std::string& port, const std::vector<std::shared_ptr<const HostTensor>>& inputs,
+                                     const std::vector<std::pair<std::string, std::string>>& params,
+                                     plugin::PluginRegistry& registry, vk::Context& ctx, Executor& executor);
+
+// Images through the folder's vision encoder with encode_batch; `output` as the encoder param.
 std::vector<HostTensor> embed_batch(const ModelFolder& folder, const std::vector<std::shared_ptr<const HostTensor>>& pixels,
                                     const std::string& output, plugin::PluginRegistry& registry, vk::Context& ctx,
                                     Executor& executor);

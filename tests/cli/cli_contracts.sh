@@ -91,5 +91,26 @@ head -1 "$work/pairs.csv" | grep -q "^image_a,image_b,clip_cosine,dino_cosine$" 
 expect 3 "is not a DINOv2 model folder" -- facet mine-pairs --clip "$models/clip_tiny" --dino "$models/clip_tiny" --images "$models/images" --out "$work/p.csv"
 expect 3 "image folder '$work/none' does not exist" -- facet mine-pairs --clip "$models/clip_tiny" --dino "$models/dinov2_tiny" --images "$work/none" --out "$work/p.csv"
 
+# Text: tokenizer.json, CLIP's text tower, zero-shot classification, MMVP-VLM.
+expect 0 "^686 353 525 518 353 668 302 687 $" -- facet tokenize --model "$models/clip_tiny" --text "a photo of a cat."
+expect 0 '"tokens":\["<\|startoftext\|>","a</w>"' -- facet tokenize --model "$models/clip_tiny" --text "A photo" --json
+expect 0 "^353 525 $" -- facet tokenize --model "$models/clip_tiny" --text "a photo" --no-special
+expect 3 "has no tokenizer.json" -- facet tokenize --model "$models/dinov2_tiny" --text "x"
+expect 3 "not valid UTF-8 \(byte offset 2\)" -- facet tokenize --model "$models/clip_tiny" --text $'ab\xff'
+expect 0 "t.npy: f32 \[1, 16\] \(8 tokens\)" -- facet embed-text --model "$models/clip_tiny" --text "a photo of a cat." --out "$work/t.npy"
+long="a photo of a cat and a dog and a bird and a car and a tree and a house"
+expect 3 "is [0-9]+ tokens; this CLIP model takes at most 16" -- facet embed-text --model "$models/clip_tiny" --text "$long" --out "$work/t.npy"
+expect 0 "\(16 tokens\)" -- facet embed-text --model "$models/clip_tiny" --text "$long" --truncate --out "$work/t.npy"
+expect 3 "needs a CLIP folder" -- facet embed-text --model "$models/dinov2_tiny" --text "x" --out "$work/t.npy"
+expect 0 "label +probability +logit bird +0\.385" -- facet classify --model "$models/clip_tiny" --image "$models/images/photo_50x33.jpg" --labels "cat, dog,bird" --template "This is a photo of {}."
+expect 0 '"probs":\[' -- facet classify --model "$models/clip_tiny" --image "$models/images/photo_50x33.jpg" --labels "cat,dog" --json
+expect 2 "at least two" -- facet classify --model "$models/clip_tiny" --image "$models/images/photo_50x33.jpg" --labels "cat"
+expect 2 "must contain \{\}" -- facet classify --model "$models/clip_tiny" --image "$models/images/photo_50x33.jpg" --labels "cat,dog" --template "x"
+expect 3 "no scalar tensor 'logit_scale'|needs a CLIPModel" -- facet classify --model "$models/clip_vision_f16" --image "$models/images/photo_50x33.jpg" --labels "cat,dog"
+expect 0 "Orientation and Direction +2 +1 +50\.0% .*average +25\.0%" -- facet mmvp-vlm --model "$models/clip_tiny" --data "$models/mmvp_vlm" --csv "$work/m.csv" --chart "$work/m.svg"
+grep -q "^<svg" "$work/m.svg" || { echo "FAIL: mmvp-vlm chart"; fails=$((fails + 1)); }
+[ "$(wc -l < "$work/m.csv")" -eq 5 ] || { echo "FAIL: mmvp-vlm csv rows"; fails=$((fails + 1)); }
+expect 3 "has no Questions.csv" -- facet mmvp-vlm --model "$models/clip_tiny" --data "$models/images"
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]

@@ -5,6 +5,7 @@ this folder after gen_images.py. Goldens are float32 NPY files named
 goldens/<model>/<image>.<output>.npy, output = embeds | last_hidden_state | hidden_<N>."""
 import json
 import os
+import shutil
 
 import numpy as np
 import torch
@@ -145,15 +146,41 @@ def save_goldens(name, forward, processor, outputs):
             np.save(os.path.join(out, f"{image}.{output}.npy"), value.float().numpy().astype(np.float32))
 
 
-TEXTS = {"plain": [98, 5, 17, 42, 63, 99], "padded": [98, 12, 7, 99, 99, 99, 99, 99], "no_eos": [98, 3, 4, 5],
-         "full": [98] + list(range(20, 34)) + [99]}
+# The tiny CLIP's tokenizer is tests/data/tokenizers/clip_tiny (gen_tokenizers.py): vocabulary 688,
+# <|startoftext|> = 686, <|endoftext|> = 687. Id sequences of strings come from that folder's
+# expected.json, i.e. from transformers.js's tokenizer engine, not from Facet.
+TOKENIZER = os.path.join(HERE, "..", "data", "tokenizers", "clip_tiny")
+BOS, EOS = 686, 687
+TEXTS = {"plain": [BOS, 5, 17, 42, 63, EOS], "padded": [BOS, 12, 7, EOS, EOS, EOS, EOS, EOS], "no_eos": [BOS, 3, 4, 5],
+         "full": [BOS] + list(range(300, 314)) + [EOS]}
+STRINGS = {"cat": "a photo of a cat.", "dog": "a photo of a dog.", "red_car": "a photo of a red car"}
+LABELS = ["cat", "dog", "bird"]
+LABEL_TEMPLATE = "This is a photo of {}."
+# A miniature MMVP-VLM in the published layout: (type, statement 1, statement 2, image 1, image 2).
+# (The random model gets some pairs right and some wrong, so the test sees both outcomes.)
+MMVP_PAIRS = [("Orientation and Direction", "the dog is facing left", "the dog is facing the camera",
+               "photo_50x33.jpg", "exif6_40x24.jpg"),
+              ("Orientation and Direction", "the window is open", "the window is closed",
+               "exif3_33x21.jpg", "gray_26x30.jpg"),
+              ("Color and Appearance", "the flame is yellow", "the flame is blue", "exif6_40x24.jpg", "exif3_33x21.jpg"),
+              ("Color and Appearance", "a red car", "a blue car", "gray_26x30.jpg", "photo_50x33.jpg")]
+
+
+def reference_ids(text):
+    with open(os.path.join(TOKENIZER, "expected.json")) as f:
+        for case in json.load(f):
+            if case["text"] == text:
+                return case["ids"]
+    raise KeyError(f"'{text}' is not in tests/data/tokenizers/corpus.json; add it and rerun gen_tokenizer_goldens.mjs")
 
 
 def text_goldens(w, text):
     out = os.path.join(HERE, "goldens", "clip_tiny")
     os.makedirs(out, exist_ok=True)
-    write_json(os.path.join(out, "texts.json"), TEXTS)
-    for name, ids in TEXTS.items():
+    strings = {name: {"text": s, "ids": reference_ids(s)} for name, s in STRINGS.items()}
+    write_json(os.path.join(out, "texts.json"), {"ids": TEXTS, "strings": strings})
+    cases = dict(TEXTS, **{name: v["ids"] for name, v in strings.items()})
+    for name, ids in cases.items():
         result = ref.clip_text(w, text, ids)
         for output in ["embeds", "pooled", "last_hidden_state", "hidden_1"]:
             value = result[output][None] if output in ("embeds", "pooled") else (
@@ -161,13 +188,65 @@ def text_goldens(w, text):
             np.save(os.path.join(out, f"text.{name}.{output}.npy"), value.numpy().astype(np.float32))
 
 
+def normalized(v):
+    return v / v.norm(dim=-1, keepdim=True)
+
+
+def image_embeds(w, cfg, path):
+    pixels = torch.from_numpy(pre.preprocess(pre.load_rgb(path), gen_images.PROCESSORS["clip"]))
+    return ref.clip_vision(w, cfg, pixels)["embeds"]
+
+
+def zero_shot_goldens(w, vision, text):
+    """CLIPModel's logits_per_image = exp(logit_scale) * cos(image, text), and the label
+    probabilities of zero-shot classification (softmax over the labels)."""
+    out = os.path.join(HERE, "goldens", "clip_tiny")
+    texts = [LABEL_TEMPLATE.format(label) for label in LABELS]
+    t = normalized(torch.stack([ref.clip_text(w, text, reference_ids(s))["embeds"] for s in texts]))
+    scale = w["logit_scale"].exp()
+    result = {"template": LABEL_TEMPLATE, "labels": LABELS, "images": {}}
+    for image in GOLDEN_IMAGES:
+        i = normalized(image_embeds(w, vision, os.path.join(gen_images.IMAGES, image)))
+        logits = scale * t @ i
+        result["images"][image] = {"logits": logits.tolist(), "probs": logits.softmax(0).tolist()}
+    write_json(os.path.join(out, "zero_shot.json"), result)
+
+
+def mmvp_vlm(w, vision, text):
+    """Writes mmvp_vlm/ (Questions.csv, MLLM_VLM Images/<type>/<qid>.jpg) and the reference result:
+    for each statement, the probability that image 1 of its pair is the one it describes
+    (softmax over the pair's two images of the CLIP logits of "a photo of " + statement)."""
+    import shutil
+    folder = os.path.join(HERE, "mmvp_vlm")
+    shutil.rmtree(folder, ignore_errors=True)
+    rows, expected = [], []
+    scale = w["logit_scale"].exp()
+    for k, (kind, s1, s2, im1, im2) in enumerate(MMVP_PAIRS):
+        q1, q2 = 2 * k + 1, 2 * k + 2
+        os.makedirs(os.path.join(folder, "MLLM_VLM Images", kind), exist_ok=True)
+        for q, im in ((q1, im1), (q2, im2)):
+            shutil.copy(os.path.join(gen_images.IMAGES, im), os.path.join(folder, "MLLM_VLM Images", kind, f"{q}.jpg"))
+        imgs = normalized(torch.stack([image_embeds(w, vision, os.path.join(gen_images.IMAGES, im)) for im in (im1, im2)]))
+        probs = []
+        for s in (s1, s2):
+            t = normalized(ref.clip_text(w, text, reference_ids("a photo of " + s))["embeds"])
+            probs.append(float((scale * imgs @ t).softmax(0)[0]))
+        rows += [(q1, kind, s1), (q2, kind, s2)]
+        expected.append({"qid1": q1, "qid2": q2, "type": kind, "img1_prob1": probs[0], "img1_prob2": probs[1]})
+    with open(os.path.join(folder, "Questions.csv"), "w") as f:
+        f.write("Question ID,Type,Statement\n")
+        for q, kind, s in rows:
+            f.write(f"{q},{kind},{s}\n")
+    write_json(os.path.join(HERE, "goldens", "clip_tiny", "mmvp_vlm.json"), expected)
+
+
 def make_clip():
     vision = {"hidden_size": 32, "intermediate_size": 72, "num_attention_heads": 4, "num_hidden_layers": 3,
               "image_size": 30, "patch_size": 6, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
               "projection_dim": 16, "model_type": "clip_vision_model"}
     text = {"hidden_size": 24, "intermediate_size": 40, "num_attention_heads": 2, "num_hidden_layers": 2,
-            "max_position_embeddings": 16, "vocab_size": 100, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
-            "projection_dim": 16, "bos_token_id": 98, "eos_token_id": 99, "pad_token_id": 1,
+            "max_position_embeddings": 16, "vocab_size": 688, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
+            "projection_dim": 16, "bos_token_id": BOS, "eos_token_id": EOS, "pad_token_id": 1,
             "model_type": "clip_text_model"}
     folder = os.path.join(HERE, "clip_tiny")
     os.makedirs(folder, exist_ok=True)
@@ -176,6 +255,8 @@ def make_clip():
         "model_type": "clip", "projection_dim": 16, "text_config": text, "torch_dtype": "float32",
         "transformers_version": "4.44.2", "vision_config": vision})
     write_json(os.path.join(folder, "preprocessor_config.json"), gen_images.PROCESSORS["clip"])
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(TOKENIZER, name), os.path.join(folder, name))
     w = clip_vision_weights(dict(CLIP_VISION_DEFAULTS, **vision), 11, 16)
     w.update(clip_text_weights(text, 12, 16))
     w["logit_scale"] = torch.tensor(2.6592)
@@ -188,6 +269,8 @@ def make_clip():
     cfg = dict(CLIP_VISION_DEFAULTS, **vision)
     save_goldens("clip_tiny", lambda px: ref.clip_vision(w, cfg, px), gen_images.PROCESSORS["clip"],
                  ["embeds", "last_hidden_state", "hidden_0", "hidden_2"])
+    zero_shot_goldens(w, cfg, text)
+    mmvp_vlm(w, cfg, text)
 
 
 def make_clip_vision_f16():

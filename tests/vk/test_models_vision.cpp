@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "graph/executor.hpp"
 #include "io/image.hpp"
@@ -99,19 +102,25 @@ TEST_F(VisionModels, DebugModeChecksEveryNodeOfAWholeModel) {
 }
 
 TEST_F(VisionModels, ClipTextTowerMatchesThePyTorchReference) {
-  // Token ids from tests/models/goldens/clip_tiny/texts.json: EOS at the end, EOS padding (pooled at
-  // the first EOS), no EOS (pooled at 0), and 16 tokens (every position).
-  const std::map<std::string, std::vector<float>> texts = {
-      {"plain", {98, 5, 17, 42, 63, 99}},
-      {"padded", {98, 12, 7, 99, 99, 99, 99, 99}},
-      {"no_eos", {98, 3, 4, 5}},
-      {"full", {98, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 99}}};
+  // tests/models/goldens/clip_tiny/texts.json: id sequences with EOS at the end, EOS padding
+  // (pooled at the first EOS), no EOS (pooled at 0) and 16 tokens (every position); and strings,
+  // whose ids transformers.js's tokenizer gave, tokenized here by the folder's tokenizer.json.
+  std::ifstream f(kModels + "/goldens/clip_tiny/texts.json");
+  const nlohmann::json texts = nlohmann::json::parse(f);
   auto folder = pipeline::ModelFolder::open(kModels + "/clip_tiny");
-  for (const auto& [name, ids] : texts)
+  const text::Tokenizer tokenizer = folder.tokenizer();
+  std::map<std::string, std::vector<int32_t>> cases;
+  for (const auto& [name, ids] : texts["ids"].items()) cases[name] = ids.get<std::vector<int32_t>>();
+  for (const auto& [name, s] : texts["strings"].items()) {
+    cases[name] = tokenizer.encode(s["text"].get<std::string>());
+    EXPECT_EQ(cases[name], s["ids"].get<std::vector<int32_t>>()) << name;
+  }
+  ASSERT_EQ(cases.size(), 7u);
+  for (const auto& [name, ids] : cases)
     for (const char* output : {"embeds", "pooled", "last_hidden_state", "hidden:1"}) {
       SCOPED_TRACE(name + " " + output);
-      auto t = std::make_shared<const HostTensor>(
-          HostTensor::from_f32(TensorDesc(DType::I32, {static_cast<int64_t>(ids.size())}), ids));
+      auto t = std::make_shared<const HostTensor>(HostTensor::from_f32(
+          TensorDesc(DType::I32, {static_cast<int64_t>(ids.size())}), std::vector<float>(ids.begin(), ids.end())));
       HostTensor got = run(pipeline::one_stage_pipeline(folder, "encoder_clip", "text", "ids", t, {{"output", output}}));
       std::string golden = std::string(output) == "hidden:1" ? "hidden_1" : output;
       HostTensor want = io::read_npy(kModels + "/goldens/clip_tiny/text." + name + "." + golden + ".npy");

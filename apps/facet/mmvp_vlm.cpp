@@ -1,0 +1,179 @@
+#include "mmvp_vlm.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "io/csv.hpp"
+#include "util/error.hpp"
+
+namespace facet::cli {
+
+namespace fs = std::filesystem;
+
+double MmvpVlmResult::average() const {
+  if (patterns.empty()) return 0;
+  double s = 0;
+  for (const auto& p : patterns) s += p.accuracy();
+  return s / static_cast<double>(patterns.size());
+}
+
+std::vector<MmvpVlmPair> read_mmvp_vlm(const std::string& dir) {
+  const std::string csv_path = (fs::path(dir) / "Questions.csv").string();
+  std::error_code ec;
+  if (!fs::is_regular_file(csv_path, ec)) throw InputError("'" + dir + "' has no Questions.csv (MMVP-VLM layout)");
+  fs::path images;
+  for (const char* name : {"MLLM_VLM Images", "MMVP_VLM_Images", "MMVP_VLM Images", "images"})
+    if (fs::is_directory(fs::path(dir) / name, ec)) {
+      images = fs::path(dir) / name;
+      break;
+    }
+  if (images.empty()) throw InputError("'" + dir + "' has no image folder ('MLLM_VLM Images')");
+  io::CsvTable t = io::read_csv(csv_path);
+  const size_t c_id = t.column("Question ID", csv_path), c_type = t.column("Type", csv_path),
+               c_statement = t.column("Statement", csv_path);
+  if (t.rows.empty() || t.rows.size() % 2 != 0)
+    throw InputError(csv_path + " has " + std::to_string(t.rows.size()) + " rows; pairs need an even number > 0");
+  auto qid = [&](size_t r) {
+    const std::string& s = t.rows[r][c_id];
+    try {
+      size_t used = 0;
+      int v = std::stoi(s, &used);
+      if (used == s.size() && v > 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw InputError(csv_path + ":" + std::to_string(t.lines[r]) + ": Question ID '" + s + "' is not a positive integer");
+  };
+  auto image = [&](size_t r, int id) {
+    fs::path p = images / t.rows[r][c_type] / (std::to_string(id) + ".jpg");
+    if (!fs::is_regular_file(p, ec)) p = images / (std::to_string(id) + ".jpg");
+    if (!fs::is_regular_file(p, ec))
+      throw InputError(csv_path + ":" + std::to_string(t.lines[r]) + ": image '" +
+                       (images / t.rows[r][c_type] / (std::to_string(id) + ".jpg")).string() + "' does not exist");
+    return p.string();
+  };
+  std::vector<MmvpVlmPair> pairs;
+  for (size_t r = 0; r < t.rows.size(); r += 2) {
+    MmvpVlmPair p;
+    p.type = t.rows[r][c_type];
+    p.qid1 = qid(r);
+    p.qid2 = qid(r + 1);
+    if (t.rows[r + 1][c_type] != p.type)
+      throw InputError(csv_path + ":" + std::to_string(t.lines[r + 1]) + ": the second row of a pair has Type '" +
+                       t.rows[r + 1][c_type] + "', the first '" + p.type + "'");
+    p.statement1 = t.rows[r][c_statement];
+    p.statement2 = t.rows[r + 1][c_statement];
+    p.image1 = image(r, p.qid1);
+    p.image2 = image(r + 1, p.qid2);
+    // Statement 1 belongs to the odd id; keep image 1 = the odd one.
+    if (p.qid1 % 2 == 0 && p.qid2 % 2 == 1) {
+      std::swap(p.qid1, p.qid2);
+      std::swap(p.statement1, p.statement2);
+      std::swap(p.image1, p.image2);
+    }
+    pairs.push_back(std::move(p));
+  }
+  return pairs;
+}
+
+MmvpVlmResult run_mmvp_vlm(std::vector<MmvpVlmPair> pairs, ClipScorer& clip,
+                           const std::function<void(size_t, size_t)>& progress) {
+  const size_t chunk = 4;  // pairs per step: 8 images and 8 texts per submission
+  for (size_t start = 0; start < pairs.size(); start += chunk) {
+    const size_t end = std::min(pairs.size(), start + chunk);
+    std::vector<std::string> paths, texts;
+    for (size_t i = start; i < end; ++i) {
+      paths.insert(paths.end(), {pairs[i].image1, pairs[i].image2});
+      texts.insert(texts.end(), {"a photo of " + pairs[i].statement1, "a photo of " + pairs[i].statement2});
+    }
+    auto img = clip.images(paths, paths.size());
+    auto txt = clip.texts(texts, texts.size());
+    for (size_t i = start; i < end; ++i) {
+      const size_t k = 2 * (i - start);
+      for (int s = 0; s < 2; ++s) {
+        const auto& t = txt[k + s];
+        float p = softmax({dot(img[k], t), dot(img[k + 1], t)}, clip.scale())[0];
+        (s == 0 ? pairs[i].prob1 : pairs[i].prob2) = p;
+      }
+    }
+    if (progress) progress(end, pairs.size());
+  }
+  MmvpVlmResult r;
+  std::map<std::string, size_t> index;
+  for (const auto& p : pairs) {
+    auto [it, inserted] = index.emplace(p.type, r.patterns.size());
+    if (inserted) r.patterns.push_back({p.type});
+    auto& pat = r.patterns[it->second];
+    ++pat.pairs;
+    pat.correct += p.correct();
+  }
+  r.pairs = std::move(pairs);
+  return r;
+}
+
+void write_mmvp_vlm_csv(const MmvpVlmResult& r, const std::string& path) {
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw InputError("cannot write '" + path + "'");
+  f << "type,qid1,qid2,statement1,statement2,p_image1_statement1,p_image1_statement2,pred1,pred2,correct\n";
+  for (const auto& p : r.pairs)
+    f << io::csv_field(p.type) << ',' << p.qid1 << ',' << p.qid2 << ',' << io::csv_field(p.statement1) << ','
+      << io::csv_field(p.statement2) << ',' << p.prob1 << ',' << p.prob2 << ',' << (p.prob1 > 0.5f ? "image1" : "image2")
+      << ',' << (p.prob2 > 0.5f ? "image1" : "image2") << ',' << (p.correct() ? 1 : 0) << '\n';
+  if (!f) throw InputError("cannot write '" + path + "'");
+}
+
+namespace {
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_mmvp_vlm_svg(const MmvpVlmResult& r, const std::string& model, const std::string& path) {
+  std::vector<std::pair<std::string, double>> bars;
+  for (const auto& p : r.patterns) bars.push_back({p.type, p.accuracy()});
+  bars.push_back({"Average", r.average()});
+  const int left = 260, bar_h = 22, gap = 8, width = 760, top = 50, plot_w = width - left - 70;
+  const int height = top + static_cast<int>(bars.size()) * (bar_h + gap) + 40;
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+    << "\" font-family=\"sans-serif\" font-size=\"13\">\n"
+    << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    << "<text x=\"" << width / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">MMVP-VLM pair accuracy (%): "
+    << xml_escape(model) << "</text>\n";
+  for (int pct = 0; pct <= 100; pct += 25) {
+    int x = left + plot_w * pct / 100;
+    s << "<line x1=\"" << x << "\" y1=\"" << top - 6 << "\" x2=\"" << x << "\" y2=\"" << height - 34
+      << "\" stroke=\"#ddd\"/>\n<text x=\"" << x << "\" y=\"" << height - 18 << "\" text-anchor=\"middle\" fill=\"#555\">"
+      << pct << "</text>\n";
+  }
+  for (size_t i = 0; i < bars.size(); ++i) {
+    int y = top + static_cast<int>(i) * (bar_h + gap);
+    int w = static_cast<int>(plot_w * bars[i].second / 100.0 + 0.5);
+    const char* color = i + 1 == bars.size() ? "#d62728" : "#1f77b4";
+    char value[16];
+    std::snprintf(value, sizeof value, "%.1f", bars[i].second);
+    s << "<text x=\"" << left - 8 << "\" y=\"" << y + bar_h - 6 << "\" text-anchor=\"end\">" << xml_escape(bars[i].first)
+      << "</text>\n<rect x=\"" << left << "\" y=\"" << y << "\" width=\"" << w << "\" height=\"" << bar_h
+      << "\" fill=\"" << color << "\"/>\n<text x=\"" << left + w + 6 << "\" y=\"" << y + bar_h - 6 << "\">" << value
+      << "</text>\n";
+  }
+  s << "</svg>\n";
+  std::ofstream f(path, std::ios::binary);
+  f << s.str();
+  if (!f) throw InputError("cannot write '" + path + "'");
+}
+
+}  // namespace facet::cli
