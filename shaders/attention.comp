@@ -6,16 +6,20 @@
 // keys 0 .. Tk - Tq + i (a KV cache holding earlier positions, or plain causal self-attention when
 // Tq = Tk). Without CAUSAL every query sees every key (encoders, cross-attention). One invocation
 // per (query, head); D and Dv at most DMAX (specialization constant 2). f32.
+// POSITIONS: query i sees keys 0 .. pos[i] (clamped to Tk - 1) instead (a KV cache of capacity Tk);
+// a query with a negative position sees nothing and yields zeros.
 layout(local_size_x_id = 0) in;
 #include "facet/common.glsl"
 layout(constant_id = 1) const bool CAUSAL = false;
 layout(constant_id = 2) const uint DMAX = 128;
+layout(constant_id = 3) const bool POSITIONS = false;
 
 layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; } pc;
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
 layout(std430, binding = 1) readonly buffer K { float k[]; };
 layout(std430, binding = 2) readonly buffer V { float v[]; };
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
+layout(std430, binding = 4) readonly buffer P { int pos[]; };
 
 void main() {
   uint task = facet_invocation_index();
@@ -26,6 +30,15 @@ void main() {
   uint last = CAUSAL ? min(pc.tk - pc.tq + i, pc.tk - 1u) : pc.tk - 1u;
   float acc[DMAX];
   for (uint c = 0u; c < pc.dv; ++c) acc[c] = 0.0;
+  uint y_base = (i * pc.hq + h) * pc.dv;
+  if (POSITIONS) {
+    int p = pos[i];
+    if (p < 0) {
+      for (uint c = 0u; c < pc.dv; ++c) y[y_base + c] = 0.0;
+      return;
+    }
+    last = min(uint(p), pc.tk - 1u);
+  }
   float m = -3.402823466e38, l = 0.0;
   for (uint j = 0u; j <= last; ++j) {
     uint k_base = (j * pc.hkv + hk) * pc.d;
@@ -43,7 +56,6 @@ void main() {
     uint v_base = (j * pc.hkv + hk) * pc.dv;
     for (uint c = 0u; c < pc.dv; ++c) acc[c] += p * v[v_base + c];
   }
-  uint y_base = (i * pc.hq + h) * pc.dv;
   float inv = 1.0 / l;
   for (uint c = 0u; c < pc.dv; ++c) y[y_base + c] = acc[c] * inv;
 }

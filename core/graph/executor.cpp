@@ -20,6 +20,11 @@ struct Executor::Weight {
   std::shared_ptr<const void> keepalive;  // pins the host data so its address stays unique
 };
 
+struct Executor::State {
+  TensorDesc desc;
+  vk::Allocation alloc;
+};
+
 struct Executor::Plan {
   MemoryPlan memory;
   vk::Allocation arena;
@@ -50,6 +55,7 @@ vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v
     case ValueKind::Intermediate:
       return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), binding_bytes(val.desc.bytes()));
     case ValueKind::View: return storage(plan, graph, val.base);
+    case ValueKind::State: return states_.at(val.name)->alloc.view(0, binding_bytes(val.desc.bytes()));
   }
   throw InternalError("unknown value kind");
 }
@@ -100,6 +106,24 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
     weights_.emplace(v.constant.data, std::move(w));
   }
 
+  // States: created on first use, then found by name; a second desc for one name is an error.
+  bool has_states = false;
+  for (const Value& v : graph.values()) {
+    if (v.kind != ValueKind::State) continue;
+    has_states = true;
+    if (auto it = states_.find(v.name); it != states_.end()) {
+      if (it->second->desc != v.desc)
+        throw InputError("state '" + v.name + "' is " + it->second->desc.str() + " but the graph declares " + v.desc.str());
+      continue;
+    }
+    auto st = std::make_unique<State>();
+    st->desc = v.desc;
+    vk::MemoryPool pool = options_.debug && !zero_copy ? vk::MemoryPool::HostVisible : vk::MemoryPool::DeviceLocal;
+    st->alloc = alloc.allocate(binding_bytes(v.desc.bytes()), pool, "state '" + v.name + "'");
+    if (st->alloc.mapped()) std::memset(st->alloc.mapped(), 0, binding_bytes(v.desc.bytes()));
+    states_.emplace(v.name, std::move(st));
+  }
+
   plan->memory = plan_memory(graph, std::max<uint64_t>(dev.min_storage_buffer_offset_alignment, 64), !options_.debug);
   // In debug mode every intermediate is read back, so the arena must be host-visible.
   vk::MemoryPool arena_pool = options_.debug && !zero_copy ? vk::MemoryPool::HostVisible : vk::MemoryPool::DeviceLocal;
@@ -116,6 +140,7 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
   plan->recorder = std::make_unique<vk::CommandRecorder>(ctx_);
   vk::CommandRecorder& rec = *plan->recorder;
   rec.begin();
+  if (has_states) rec.barrier("states: the previous submission's writes");
   for (auto& [v, stage] : plan->staging) rec.copy(stage.view(), plan->inputs.at(v).view(), "input " + graph.value(v).name);
   for (const Node& node : graph.nodes()) {
     OpCall call{node, {}, graph.value(node.output)};
@@ -156,6 +181,9 @@ std::vector<float> Executor::read_value(const Plan& plan, const Graph& graph, Va
   switch (base.kind) {
     case ValueKind::Constant: data = convert_to_f32(base.desc.dtype, base.constant.data, base.desc.elements()); break;
     case ValueKind::Input: data = inputs.at(base.name).to_f32(); break;
+    case ValueKind::State:
+      data = convert_to_f32(base.desc.dtype, host_pointer(states_.at(base.name)->alloc, "state"), base.desc.elements());
+      break;
     default: {
       const uint8_t* p = nullptr;
       if (auto rb = plan.readback.find(base_id); rb != plan.readback.end())
@@ -200,6 +228,20 @@ void Executor::check_nodes(const Plan& plan, const Graph& graph, const std::map<
       return;
     }
   }
+}
+
+void Executor::reset_states() {
+  plans_.clear();
+  states_.clear();
+}
+
+HostTensor Executor::read_state(const std::string& name) const {
+  auto it = states_.find(name);
+  if (it == states_.end()) throw InputError("no state named '" + name + "'");
+  TensorDesc desc = it->second->desc;
+  std::vector<float> data = convert_to_f32(desc.dtype, host_pointer(it->second->alloc, "state"), desc.elements());
+  desc.dtype = DType::F32;
+  return HostTensor::from_f32(desc, data);
 }
 
 std::map<std::string, HostTensor> Executor::run(const Graph& graph, const std::map<std::string, HostTensor>& inputs) {

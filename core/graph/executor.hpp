@@ -7,6 +7,10 @@
 // GPU's own inputs to that node and reports the first node whose normalized MSE exceeds the
 // tolerance. Profiling records a GPU timestamp pair per dispatch.
 //
+// States (Graph::state, a KV cache) are device buffers kept by name across runs until
+// reset_states(); a plan that uses them starts with a barrier, so each run sees the writes of the
+// previous submission.
+//
 // Ownership: holds Allocations and CommandRecorders of its Context; destroy before the Context.
 #pragma once
 
@@ -69,6 +73,10 @@ class Executor {
   // by name as f32 host tensors.
   std::map<std::string, HostTensor> run(const Graph& graph, const std::map<std::string, HostTensor>& inputs);
   const RunStats& last_stats() const { return stats_; }
+  // Forgets every state (a new conversation) and the plans that refer to them.
+  void reset_states();
+  // A state's current contents as f32 (tests, debugging); InputError when there is none by that name.
+  HostTensor read_state(const std::string& name) const;
   size_t plans_recorded() const { return plans_recorded_; }
 
  private:
@@ -85,6 +93,8 @@ class Executor {
   size_t plans_recorded_ = 0;
   struct Weight;
   std::map<const void*, std::unique_ptr<Weight>> weights_;  // by host data pointer: uploaded once
+  struct State;
+  std::map<std::string, std::unique_ptr<State>> states_;    // by name: kept across runs
   std::map<uint64_t, std::unique_ptr<Plan>> plans_;
 };
 

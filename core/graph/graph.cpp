@@ -53,12 +53,28 @@ ValueId Graph::constant(const std::string& name, const TensorDesc& desc, Constan
   return add_value(std::move(v));
 }
 
-ValueId Graph::add_node(Node node, const TensorDesc& out_desc) {
+ValueId Graph::state(const std::string& name, const TensorDesc& desc) {
+  desc.bytes();
+  for (const Value& v : values_)
+    if (v.kind == ValueKind::State && v.name == name) throw InputError("duplicate graph state '" + name + "'");
+  Value v;
+  v.name = name;
+  v.desc = desc;
+  v.strides = contiguous_strides(desc);
+  v.kind = ValueKind::State;
+  return add_value(std::move(v));
+}
+
+ValueId Graph::add_node(Node node, const TensorDesc& out_desc, ValueId in_place) {
   Value out;
   out.name = node.name;
   out.desc = out_desc;
   out.strides = contiguous_strides(out_desc);
   out.kind = ValueKind::Intermediate;
+  if (in_place != kNoValue) {
+    out.kind = ValueKind::View;
+    out.base = in_place;
+  }
   out.producer = static_cast<int32_t>(nodes_.size());
   node.output = add_value(std::move(out));
   node_names_[node.name] = nodes_.size();
@@ -79,7 +95,14 @@ ValueId Graph::op(const std::string& node_name, const std::string& op, const std
   std::vector<const Value*> in_values;
   for (ValueId v : ins) in_values.push_back(&values_[v]);
   TensorDesc out = def.infer(in_values, attrs, node_name);
-  return add_node(Node{node_name, op, ins, kNoValue, attrs, nullptr}, out);
+  ValueId in_place = kNoValue;
+  if (def.in_place) {
+    const Value& dst = values_[ins.at(0)];
+    in_place = dst.kind == ValueKind::View ? dst.base : ins[0];
+    if (values_[in_place].kind != ValueKind::State || !dst.contiguous() || dst.desc != out)
+      throw InputError(node_name + ": " + op + " writes into its first input, which must be a whole graph state");
+  }
+  return add_node(Node{node_name, op, ins, kNoValue, attrs, nullptr}, out, in_place);
 }
 
 ValueId Graph::dispatch(const std::string& node_name, const std::vector<ValueId>& inputs, const TensorDesc& output,

@@ -1,7 +1,9 @@
 // Graph: named values and nodes, built by model code (core or plugins) and executed by the
 // Executor. Values are graph inputs (host data per run), constants (weights, uploaded once),
-// intermediates (node outputs, placed in arenas by the Planner) and views (another shape or
-// strides over an existing value's storage). Every node has a unique name carrying its layer
+// intermediates (node outputs, placed in arenas by the Planner), states (device tensors that
+// persist across runs of one Executor, found by name: a KV cache) and views (another shape or
+// strides over an existing value's storage). Ops marked in_place (set_rows) write into their
+// first input, a state, and return a view of it, so later readers depend on the write. Every node has a unique name carrying its layer
 // index ("blk.3.attn_q"). Nodes are kept in insertion order, which is a topological order.
 #pragma once
 
@@ -24,7 +26,7 @@ class OpRegistry;
 using ValueId = uint32_t;
 constexpr ValueId kNoValue = UINT32_MAX;
 
-enum class ValueKind { Input, Constant, Intermediate, View };
+enum class ValueKind { Input, Constant, Intermediate, View, State };
 
 // Host bytes of a constant. `keepalive` owns them (an mmap, a vector, a loaded plugin).
 struct ConstantData {
@@ -74,6 +76,9 @@ class Graph {
 
   ValueId input(const std::string& name, const TensorDesc& desc);
   ValueId constant(const std::string& name, const TensorDesc& desc, ConstantData data);
+  // A persistent device tensor: the Executor keeps one buffer per name across runs (zero-filled
+  // when created where the memory is host-visible).
+  ValueId state(const std::string& name, const TensorDesc& desc);
   // Adds a node of a registered op; the output desc comes from the op's shape inference.
   // Non-contiguous view inputs are first made contiguous by an inserted "copy" node.
   ValueId op(const std::string& node_name, const std::string& op, const std::vector<ValueId>& inputs,
@@ -96,7 +101,7 @@ class Graph {
 
  private:
   ValueId add_value(Value v);
-  ValueId add_node(Node node, const TensorDesc& out_desc);
+  ValueId add_node(Node node, const TensorDesc& out_desc, ValueId in_place = kNoValue);
   void check_name(const std::string& node_name) const;
 
   const OpRegistry* ops_;

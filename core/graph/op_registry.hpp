@@ -48,6 +48,7 @@ struct OpDef {
   // Dense f32 inputs (views already gathered) -> dense f32 output of output.desc's element count.
   std::function<void(const OpCall& call, const std::vector<std::vector<float>>& inputs, std::vector<float>& output)> cpu;
   bool strided_inputs = false;  // kernel reads views through strides (else inputs are made contiguous)
+  bool in_place = false;        // writes into input 0 (a state); the output is a view of it
 };
 
 class OpRegistry {

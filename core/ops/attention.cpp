@@ -1,7 +1,11 @@
 // attention(q [Tq, Hq, D], k [Tk, Hkv, D], v [Tk, Hkv, Dv]) -> [Tq, Hq, Dv]
 //   attrs: scale (default 1/sqrt(D)), causal (0/1; query i sits at position Tk - Tq + i).
 //   Hq must be a multiple of Hkv (grouped-query heads); Tq <= Tk when causal; D, Dv <= 256.
+//   Optional 4th input positions i32 [Tq]: query i sees keys 0 .. positions[i] (clamped to Tk - 1),
+//   which replaces the causal rule; a KV cache of capacity Tk holds the earlier positions, so one
+//   graph (and one recorded plan) serves every decode step.
 //   Fused: online softmax, no Tq x Tk score matrix in memory.
+#include <algorithm>
 #include <cmath>
 
 #include "ops/op_helpers.hpp"
@@ -23,7 +27,12 @@ void register_attention(OpRegistry& r) {
   r.add({
       "attention",
       [](const std::vector<const Value*>& in, const Attrs& attrs, const std::string& node) {
-        expect_inputs(in, 3, 3, node, "attention");
+        expect_inputs(in, 3, 4, node, "attention");
+        if (in.size() == 4) {
+          expect_dtype(*in[3], DType::I32, node, "positions");
+          if (in[3]->desc.rank != 1 || in[3]->desc.dims[0] != in[0]->desc.dims[0])
+            throw InputError(node + ": attention positions must be i32 [Tq], got " + in[3]->desc.str());
+        }
         for (size_t i = 0; i < 3; ++i) expect_dtype(*in[i], DType::F32, node, i == 0 ? "q" : i == 1 ? "k" : "v");
         const TensorDesc &q = in[0]->desc, &k = in[1]->desc, &v = in[2]->desc;
         if (q.rank != 3 || k.rank != 3 || v.rank != 3)
@@ -49,7 +58,9 @@ void register_attention(OpRegistry& r) {
         l.kernel = "core/attention";
         constexpr uint32_t kWorkgroup = 64;
         uint32_t dmax = std::max(q.dims[2], v.dims[2]) <= 64 ? 64 : std::max(q.dims[2], v.dims[2]) <= 128 ? 128 : 256;
-        l.spec = {kWorkgroup, c.attr_int("causal", 0) ? 1u : 0u, dmax};
+        const bool positions = c.inputs.size() == 4;
+        l.spec = {kWorkgroup, c.attr_int("causal", 0) ? 1u : 0u, dmax, positions ? 1u : 0u};
+        l.bindings = {0, 1, 2, -1, positions ? 3 : 0};  // without positions, binding 4 is unused
         float scale = static_cast<float>(c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(q.dims[2]))));
         l.set_push(AttnPush{static_cast<uint32_t>(q.dims[0]), static_cast<uint32_t>(k.dims[0]), static_cast<uint32_t>(q.dims[1]),
                             static_cast<uint32_t>(k.dims[1]), static_cast<uint32_t>(q.dims[2]), static_cast<uint32_t>(v.dims[2]),
@@ -67,6 +78,11 @@ void register_attention(OpRegistry& r) {
         for (int64_t i = 0; i < Tq; ++i)
           for (int64_t h = 0; h < Hq; ++h) {
             int64_t hk = h / (Hq / Hkv), last = causal ? Tk - Tq + i : Tk - 1;
+            if (in.size() == 4) last = std::clamp<int64_t>(static_cast<int64_t>(in[3][i]), -1, Tk - 1);
+            if (last < 0) {
+              for (int64_t d = 0; d < Dv; ++d) out[(i * Hq + h) * Dv + d] = 0.0f;
+              continue;
+            }
             double m = -INFINITY, sum = 0;
             for (int64_t j = 0; j <= last; ++j) {
               double dot = 0;

@@ -17,6 +17,7 @@ void register_layout(OpRegistry& r);
 void register_conv(OpRegistry& r);
 void register_resize(OpRegistry& r);
 void register_index(OpRegistry& r);
+void register_state(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -34,6 +35,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_conv(r);
   ops::register_resize(r);
   ops::register_index(r);
+  ops::register_state(r);
 }
 
 }  // namespace facet

@@ -118,6 +118,18 @@ void CommandRecorder::sync(const std::vector<Access>& accesses) {
   pending_.insert(pending_.end(), accesses.begin(), accesses.end());
 }
 
+void CommandRecorder::barrier(const std::string& reason) {
+  if (!recording_) throw InternalError("CommandRecorder::barrier outside begin/end");
+  const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                     VK_ACCESS_TRANSFER_WRITE_BIT;
+  vkCmdPipelineBarrier(cmd_, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  barrier_reasons_.push_back(reason);
+  pending_.clear();
+}
+
 VkDescriptorSet CommandRecorder::allocate_set() {
   VkDevice dev = ctx_.device();
   if (descriptor_pools_.empty() || sets_in_pool_ == kSetsPerPool * descriptor_pools_.size()) {

@@ -49,6 +49,9 @@ class CommandRecorder {
   void dispatch(const Kernel& kernel, std::span<const Binding> bindings, std::span<const uint8_t> push,
                 Groups groups, const std::string& label);
   void copy(const BufferView& src, const BufferView& dst, const std::string& label);
+  // A full compute/transfer memory barrier: orders everything submitted before (earlier
+  // submissions on the queue included) against everything recorded after.
+  void barrier(const std::string& reason);
   void end();
   // Submits the recorded work and waits up to the context's timeout. Throws GpuError (Timeout,
   // DeviceLost, OutOfDeviceMemory) naming the submission's last kernel.

@@ -44,12 +44,36 @@ TEST_F(AttentionTest, MatchesReference) {
   }
 }
 
+TEST_F(AttentionTest, PositionsSelectTheVisibleKeys) {
+  // A KV cache of capacity 40 holding 23 valid positions; 5 queries at positions 18..22, then one
+  // query at position 0 and one with a negative position (sees nothing: zeros).
+  constexpr double kThreshold = 1e-10;
+  struct P {
+    const char* name;
+    std::vector<float> pos;
+  };
+  for (const P& c : {P{"prefill chunk", {18, 19, 20, 21, 22}}, P{"first and none", {0, -1}}, P{"past capacity", {57}}}) {
+    SCOPED_TRACE(c.name);
+    const int64_t tq = static_cast<int64_t>(c.pos.size());
+    TensorDesc qd(DType::F32, {tq, 6, 32}), kd(DType::F32, {40, 2, 32}), pd(DType::I32, {tq});
+    std::map<std::string, HostTensor> in = {{"q", HostTensor::from_f32(qd, random_values(qd.elements(), 4, -2, 2))},
+                                            {"k", HostTensor::from_f32(kd, random_values(kd.elements(), 5, -2, 2))},
+                                            {"v", HostTensor::from_f32(kd, random_values(kd.elements(), 6))},
+                                            {"pos", HostTensor::from_f32(pd, c.pos)}};
+    Graph g(core_ops());
+    g.mark_output(g.op("attn", "attention", {g.input("q", qd), g.input("k", kd), g.input("v", kd), g.input("pos", pd)}), "y");
+    run_on_both_layouts(g, in, kThreshold);
+  }
+}
+
 TEST_F(AttentionTest, ShapeErrors) {
   Graph g(core_ops());
   ValueId q = g.input("q", TensorDesc(DType::F32, {4, 6, 8})), k = g.input("k", TensorDesc(DType::F32, {3, 4, 8}));
   EXPECT_THROW(g.op("a", "attention", {q, k, k}), InputError);  // 6 heads over 4 kv heads
   ValueId k2 = g.input("k2", TensorDesc(DType::F32, {3, 3, 8}));
   EXPECT_THROW(g.op("b", "attention", {q, k2, k2}, {{"causal", int64_t{1}}}), InputError);  // 4 queries, 3 keys
+  ValueId k3 = g.input("k3", TensorDesc(DType::F32, {3, 2, 8})), p = g.input("p", TensorDesc(DType::I32, {3}));
+  EXPECT_THROW(g.op("c", "attention", {q, k3, k3, p}), InputError);  // positions [3] for 4 queries
 }
 
 }  // namespace
