@@ -114,6 +114,13 @@ facet_status host_graph_dispatch(facet_graph g, const facet_dispatch_desc* d, fa
   });
 }
 
+facet_status host_graph_state(facet_graph g, const char* name, const facet_tensor_desc* desc, facet_tensor* out) {
+  return guarded([&] {
+    if (!g || !name || !desc || !out) throw InputError("graph_state: null argument");
+    *out = g->graph->state(g->stage + "." + name, from_c(*desc));
+  });
+}
+
 facet_status host_weights_file(facet_weights w, const char* name, const char** data, size_t* size, int* found) {
   return guarded([&] {
     if (!name || !data || !size || !found) throw InputError("weights_file: null argument");
@@ -132,6 +139,7 @@ facet_status host_weights_file(facet_weights w, const char* name, const char** d
 const facet_host_api kHostApi = {
     sizeof(facet_host_api), FACET_ABI_MAJOR, FACET_ABI_MINOR, host_log, host_last_error, host_weights_find,
     host_graph_weight, host_graph_desc, host_graph_op, host_graph_reshape, host_graph_dispatch, host_weights_file,
+    host_graph_state,
 };
 
 }  // namespace

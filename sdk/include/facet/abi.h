@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define FACET_ABI_MAJOR 1
-#define FACET_ABI_MINOR 1
+#define FACET_ABI_MINOR 2
 #define FACET_PLUGIN_ENTRY_SYMBOL "facet_plugin_entry"
 #define FACET_MAX_DIMS 4
 #define FACET_ERROR_CAPACITY 512
@@ -170,6 +170,11 @@ typedef struct facet_host_api {
    * NUL-terminated; *found = 0 when the file is absent. `name` is a plain file name. */
   facet_status (*weights_file)(facet_weights weights, const char* name, const char** data, size_t* size,
                                int* found);
+  /* Since 1.2. A persistent tensor of the stage (a KV cache): the executor keeps one device buffer
+   * per "<stage>.<name>" across runs, zero-filled where it can be mapped. Written with the in-place
+   * core op "set_rows", whose output (a view of the state) is what later nodes read. */
+  facet_status (*graph_state)(facet_graph graph, const char* name, const facet_tensor_desc* desc,
+                              facet_tensor* out);
 } facet_host_api;
 
 /* What the host tells a component when it creates a stage. */

@@ -176,6 +176,13 @@ class Graph {
                   node_name.c_str());
     return {g_, out};
   }
+  // A persistent tensor (ABI 1.2): kept by the executor across runs, e.g. a KV cache.
+  Tensor state(const std::string& name, const Desc& desc) {
+    if (host().abi_minor < 2) throw Error("graph states need a facet host with plugin ABI 1.2 or newer");
+    facet_tensor out = 0;
+    detail::check(host().graph_state(g_, name.c_str(), &desc, &out), name.c_str());
+    return {g_, out};
+  }
   Tensor reshape(const Tensor& t, const Desc& shape) {
     facet_tensor out = 0;
     detail::check(host().graph_reshape(g_, t.id, &shape, &out), "reshape");
