@@ -46,5 +46,6 @@ void add_tokenize(CLI::App& app, GlobalOptions& g, Action& run);
 void add_embed_text(CLI::App& app, GlobalOptions& g, Action& run);
 void add_classify(CLI::App& app, GlobalOptions& g, Action& run);
 void add_mmvp_vlm(CLI::App& app, GlobalOptions& g, Action& run);
+void add_generate(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

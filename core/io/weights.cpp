@@ -3,7 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include "util/error.hpp"
 
@@ -19,6 +22,35 @@ static void refuse_pickle(const fs::path& p) {
 }
 
 std::shared_ptr<const WeightSet> WeightSet::open(const std::string& path) {
+  // One mapping per path while anything holds it: pipelines built again for another chunk size
+  // (an LLM's prefill and decode) share the weights, so they are uploaded once.
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const WeightSet>> open_sets;
+  // The key carries each file's size and modification time, so a changed folder is read again.
+  std::error_code ec;
+  std::string key = fs::weakly_canonical(fs::path(path), ec).string() + (ec ? path : "");
+  auto stamp = [&](const fs::path& f) {
+    std::error_code e;
+    key += "\n" + f.filename().string() + ":" + std::to_string(fs::file_size(f, e)) + ":" +
+           std::to_string(fs::last_write_time(f, e).time_since_epoch().count());
+  };
+  if (fs::is_directory(path, ec)) {
+    std::vector<fs::path> files;
+    for (auto it = fs::directory_iterator(path, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      if (it->path().extension() == ".safetensors" || it->path().extension() == ".json") files.push_back(it->path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) stamp(f);
+  } else {
+    stamp(path);
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto hit = open_sets[key].lock()) return hit;
+  auto ws = load(path);
+  open_sets[key] = ws;
+  return ws;
+}
+
+std::shared_ptr<const WeightSet> WeightSet::load(const std::string& path) {
   auto ws = std::shared_ptr<WeightSet>(new WeightSet());
   ws->path_ = path;
   fs::path p(path);

@@ -26,7 +26,8 @@ struct TensorRef {
 
 class WeightSet {
  public:
-  // Throws InputError naming the path on anything unreadable or malformed.
+  // Throws InputError naming the path on anything unreadable or malformed. A path that is open
+  // already (held anywhere in the process) returns the same set.
   static std::shared_ptr<const WeightSet> open(const std::string& path);
 
   // nullopt when absent. Throws InputError when present but not loadable (dtype, rank > 4).
@@ -41,6 +42,8 @@ class WeightSet {
   const std::string& folder() const { return folder_; }
 
  private:
+  static std::shared_ptr<const WeightSet> load(const std::string& path);
+
   std::string path_;
   std::string folder_;
   mutable std::mutex files_mutex_;

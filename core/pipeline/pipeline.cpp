@@ -299,7 +299,20 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
   return p;
 }
 
-std::map<std::string, HostTensor> Pipeline::run(vk::Context& ctx, Executor& executor) {
+std::map<std::string, HostTensor> Pipeline::run(vk::Context& ctx, Executor& executor) { return run(ctx, executor, {}); }
+
+std::map<std::string, HostTensor> Pipeline::run(vk::Context& ctx, Executor& executor,
+                                                const std::map<std::string, HostTensor>& overrides) {
+  for (const auto& [id, t] : overrides) {
+    bool known = false;
+    for (const InputSpec& in : spec_.inputs)
+      if (in.id == id) {
+        known = true;
+        if (auto d = input_descs_.find(id); d != input_descs_.end() && d->second != t.desc)
+          throw InputError("input '" + id + "' is " + t.desc.str() + " but the pipeline was validated with " + d->second.str());
+      }
+    if (!known) throw InputError("'" + id + "' is not an input of the pipeline");
+  }
   for (const auto& st : stages_)
     for (uint32_t i = 0; i < st->plugin->desc->n_kernels; ++i) {
       const facet_kernel_desc& k = st->plugin->desc->kernels[i];
@@ -309,7 +322,8 @@ std::map<std::string, HostTensor> Pipeline::run(vk::Context& ctx, Executor& exec
   std::map<std::string, ValueId> values;
   std::map<std::string, HostTensor> inputs;
   for (const InputSpec& in : spec_.inputs) {
-    HostTensor t = in.tensor ? *in.tensor : io::read_npy(in.file);
+    auto o = overrides.find(in.id);
+    HostTensor t = o != overrides.end() ? o->second : in.tensor ? *in.tensor : io::read_npy(in.file);
     values[in.id] = graph.input(in.id, t.desc);
     inputs.emplace(in.id, std::move(t));
   }

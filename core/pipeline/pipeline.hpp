@@ -41,6 +41,10 @@ class Pipeline {
   const std::vector<StageInfo>& stages() const;
   // Builds the graph and runs it; returns the [output] tensors by "stage.port".
   std::map<std::string, HostTensor> run(vk::Context& ctx, Executor& executor);
+  // The same with new values for some inputs (by input id); each must have the desc the pipeline
+  // was validated with. Rebuilding the same graph reuses the executor's recorded plan.
+  std::map<std::string, HostTensor> run(vk::Context& ctx, Executor& executor,
+                                        const std::map<std::string, HostTensor>& inputs);
 
  private:
   struct Stage;

@@ -3,6 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "plugin/loader.hpp"
 #include "util/error.hpp"
@@ -121,6 +126,34 @@ facet_status host_graph_state(facet_graph g, const char* name, const facet_tenso
   });
 }
 
+// Plugin-computed constants by content: equal tables share one host copy (and so one upload and
+// one plan fingerprint) for as long as any graph or executor holds them.
+std::shared_ptr<const std::vector<uint8_t>> intern_constant(const void* data, size_t bytes) {
+  static std::mutex mutex;
+  static std::map<std::pair<uint64_t, size_t>, std::weak_ptr<const std::vector<uint8_t>>> cache;
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < bytes; ++i) h = (h ^ static_cast<const uint8_t*>(data)[i]) * 1099511628211ull;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[{h, bytes}];
+  if (auto hit = slot.lock(); hit && std::memcmp(hit->data(), data, bytes) == 0) return hit;
+  auto copy = std::make_shared<const std::vector<uint8_t>>(static_cast<const uint8_t*>(data),
+                                                           static_cast<const uint8_t*>(data) + bytes);
+  slot = copy;
+  return copy;
+}
+
+facet_status host_graph_constant(facet_graph g, const char* name, const facet_tensor_desc* desc, const void* data,
+                                 size_t bytes, facet_tensor* out) {
+  return guarded([&] {
+    if (!g || !name || !desc || !out || (bytes && !data)) throw InputError("graph_constant: null argument");
+    TensorDesc d = from_c(*desc);
+    if (bytes != d.bytes())
+      throw InputError("graph_constant '" + std::string(name) + "': " + std::to_string(bytes) + " bytes for " + d.str());
+    auto copy = intern_constant(data, bytes);
+    *out = g->graph->constant(g->stage + "." + name, d, ConstantData{copy->data(), copy->size(), copy});
+  });
+}
+
 facet_status host_weights_file(facet_weights w, const char* name, const char** data, size_t* size, int* found) {
   return guarded([&] {
     if (!name || !data || !size || !found) throw InputError("weights_file: null argument");
@@ -139,7 +172,7 @@ facet_status host_weights_file(facet_weights w, const char* name, const char** d
 const facet_host_api kHostApi = {
     sizeof(facet_host_api), FACET_ABI_MAJOR, FACET_ABI_MINOR, host_log, host_last_error, host_weights_find,
     host_graph_weight, host_graph_desc, host_graph_op, host_graph_reshape, host_graph_dispatch, host_weights_file,
-    host_graph_state,
+    host_graph_state, host_graph_constant,
 };
 
 }  // namespace

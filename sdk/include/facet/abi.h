@@ -175,6 +175,11 @@ typedef struct facet_host_api {
    * core op "set_rows", whose output (a view of the state) is what later nodes read. */
   facet_status (*graph_state)(facet_graph graph, const char* name, const facet_tensor_desc* desc,
                               facet_tensor* out);
+  /* Since 1.2. A constant computed by the plugin (e.g. rotary cos/sin tables): the host copies
+   * `bytes` bytes (desc's size) and keeps one copy per distinct content, so rebuilding a graph with
+   * the same table keeps its recorded plan. */
+  facet_status (*graph_constant)(facet_graph graph, const char* name, const facet_tensor_desc* desc,
+                                 const void* data, size_t bytes, facet_tensor* out);
 } facet_host_api;
 
 /* What the host tells a component when it creates a stage. */

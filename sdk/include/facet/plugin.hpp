@@ -183,6 +183,16 @@ class Graph {
     detail::check(host().graph_state(g_, name.c_str(), &desc, &out), name.c_str());
     return {g_, out};
   }
+  // A constant computed by the plugin (ABI 1.2); the host keeps a copy. `values` must hold
+  // desc's elements in desc's dtype.
+  template <class T>
+  Tensor constant(const std::string& name, const Desc& desc, const std::vector<T>& values) {
+    if (host().abi_minor < 2) throw Error("plugin constants need a facet host with plugin ABI 1.2 or newer");
+    facet_tensor out = 0;
+    detail::check(host().graph_constant(g_, name.c_str(), &desc, values.data(), values.size() * sizeof(T), &out),
+                  name.c_str());
+    return {g_, out};
+  }
   Tensor reshape(const Tensor& t, const Desc& shape) {
     facet_tensor out = 0;
     detail::check(host().graph_reshape(g_, t.id, &shape, &out), "reshape");

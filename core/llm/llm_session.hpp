@@ -1,0 +1,60 @@
+// LlmSession: a causal LM from a model folder on one device, fed tokens chunk by chunk. The
+// component (llm_llama) keeps its KV cache in executor states; the session tracks the position,
+// runs prompts in chunks of `chunk` tokens and single tokens while decoding. One pipeline per
+// chunk length is validated once and rebuilt per run, and the executor reuses each recorded plan,
+// so a decode step only writes two small inputs and resubmits.
+//
+// Ownership: borrows the registry, context and executor (which holds the cache); they must
+// outlive the session.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/executor.hpp"
+#include "pipeline/model_folder.hpp"
+#include "pipeline/pipeline.hpp"
+#include "plugin/registry.hpp"
+#include "vk/context.hpp"
+
+namespace facet::llm {
+
+struct SessionOptions {
+  int64_t context = 0;  // KV cache positions; 0: the model's max_position_embeddings (at most 4096)
+  int64_t chunk = 64;   // prompt tokens per submission
+};
+
+class LlmSession {
+ public:
+  LlmSession(const pipeline::ModelFolder& folder, plugin::PluginRegistry& registry, vk::Context& ctx, Executor& executor,
+             SessionOptions options = {});
+  ~LlmSession();
+
+  // Appends `ids` at the current position and returns the logits after the last one (f32 [vocab]).
+  // InputError (exit 3) when they do not fit the context.
+  std::vector<float> feed(const std::vector<int32_t>& ids);
+  // Forgets the cache (position 0).
+  void reset();
+
+  int64_t position() const { return position_; }
+  int64_t context() const { return context_; }
+  int64_t vocab() const { return vocab_; }
+  // Timings of the last feed: wall milliseconds of its submissions.
+  double last_feed_ms() const { return last_ms_; }
+
+ private:
+  pipeline::Pipeline& pipeline_for(int64_t tokens);
+
+  pipeline::ModelFolder folder_;
+  plugin::PluginRegistry& registry_;
+  vk::Context& ctx_;
+  Executor& executor_;
+  SessionOptions options_;
+  int64_t context_ = 0, vocab_ = 0, position_ = 0;
+  double last_ms_ = 0;
+  std::map<int64_t, std::unique_ptr<pipeline::Pipeline>> pipelines_;  // by chunk length
+};
+
+}  // namespace facet::llm

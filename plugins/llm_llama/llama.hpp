@@ -1,0 +1,48 @@
+// The LLaMA-family decoder (Hugging Face LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
+// and the language model inside a llava folder) as a component that runs one chunk of tokens
+// against a KV cache kept in graph states.
+#pragma once
+
+#include <facet/plugin.hpp>
+
+#include <string>
+#include <vector>
+
+namespace facet::plugins {
+
+class Llama : public sdk::Component {
+ public:
+  static constexpr const char* name = "llm";
+  static constexpr facet_component_kind kind = FACET_KIND_LLM;
+  static constexpr const char* doc =
+      "LLaMA-family decoder: token ids i32 [T] at absolute positions i32 [T] -> logits f32 [1, vocab] (last "
+      "position) or [T, vocab]; keys and values go to a KV cache of `context` positions kept between runs";
+  static inline const sdk::Ports inputs = {
+      {"ids", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] token ids"},
+      {"positions", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] absolute positions (0-based, < context)"},
+  };
+  static inline const sdk::Ports outputs = {{"logits", sdk::contract(FACET_DTYPE_F32, {-1, -1}), "f32 [1 or T, vocab]"}};
+  static inline const sdk::Params params = {
+      {"context", FACET_PARAM_INT, 0, "0", "KV cache positions (0: max_position_embeddings, at most 4096)"},
+      {"logits", FACET_PARAM_STRING, 0, "last", "last | all"},
+      {"prefix", FACET_PARAM_STRING, 0, "", "tensor name prefix; empty: found from the folder"},
+  };
+
+  explicit Llama(const sdk::StageConfig& cfg);
+  std::vector<sdk::Desc> infer(const std::vector<sdk::Desc>& in) override;
+  std::vector<sdk::Tensor> build(sdk::Graph& g, const std::vector<sdk::Tensor>& in) override;
+
+ private:
+  std::string p(const std::string& name) const { return prefix_ + name; }
+  void rope_tables(std::vector<float>& cos, std::vector<float>& sin) const;
+
+  sdk::Weights w_;
+  std::string prefix_, head_name_;
+  int64_t dim_ = 0, ff_ = 0, layers_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, vocab_ = 0, context_ = 0;
+  double eps_ = 1e-6, theta_ = 10000.0;
+  std::string scaling_;  // "", "linear", "llama3"
+  double factor_ = 1.0, low_freq_ = 1.0, high_freq_ = 4.0, original_context_ = 8192.0;
+  bool all_logits_ = false;
+};
+
+}  // namespace facet::plugins

@@ -1,0 +1,114 @@
+// The llm_llama plugin on a tiny random LLaMA in the Hugging Face layout (f16 weights, written by
+// tests/models/gen_llm_models.py) against the PyTorch reference of reference_llm.py: last-prompt
+// logits, 16-token greedy continuations (the reference recomputes everything; Facet uses its KV
+// cache), chunked prefill, plan reuse while decoding, the debug mode over a whole model, errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "io/npy.hpp"
+#include "llm/llm_session.hpp"
+#include "llm/sampler.hpp"
+#include "util/error.hpp"
+#include "vk_fixture.hpp"
+
+namespace facet::test {
+namespace {
+
+const std::string kModels = std::string(FACET_SOURCE_DIR) + "/tests/models";
+
+nlohmann::json cases() {
+  std::ifstream f(kModels + "/goldens/llama_tiny/cases.json");
+  return nlohmann::json::parse(f);
+}
+
+double rel_error(const std::vector<float>& got, const std::vector<float>& want) {
+  EXPECT_EQ(got.size(), want.size());
+  double err = 0, scale = 0;
+  for (size_t i = 0; i < got.size() && i < want.size(); ++i) {
+    err = std::max(err, std::fabs(double(got[i]) - want[i]));
+    scale = std::max(scale, std::fabs(double(want[i])));
+  }
+  return err / scale;
+}
+
+class LlmModels : public VkTest {
+ protected:
+  plugin::PluginRegistry registry{{FACET_PLUGIN_DIR}};
+  pipeline::ModelFolder folder = pipeline::ModelFolder::open(kModels + "/llama_tiny");
+};
+
+TEST_F(LlmModels, LogitsAndGreedyTokensMatchThePyTorchReference) {
+  Executor ex(ctx());
+  llm::LlmSession s(folder, registry, ctx(), ex);
+  EXPECT_EQ(s.context(), 64);
+  EXPECT_EQ(s.vocab(), 14923);
+  const text::Tokenizer tok = folder.tokenizer();
+  int checked = 0;
+  for (const auto& c : cases()) {
+    SCOPED_TRACE(c["text"].get<std::string>());
+    const auto ids = c["ids"].get<std::vector<int32_t>>();
+    EXPECT_EQ(tok.encode(c["text"].get<std::string>()), ids);
+    s.reset();
+    std::vector<float> logits = s.feed(ids);
+    const std::vector<float> want = io::read_npy(kModels + "/goldens/llama_tiny/" + c["logits"].get<std::string>()).to_f32();
+    EXPECT_LT(rel_error(logits, want), 2e-6);
+    std::vector<int32_t> tokens;
+    const size_t recorded = ex.plans_recorded();
+    for (size_t i = 0; i < c["greedy"].size(); ++i) {
+      tokens.push_back(llm::argmax(logits));
+      logits = s.feed({tokens.back()});
+    }
+    EXPECT_EQ(tokens, c["greedy"].get<std::vector<int32_t>>());
+    EXPECT_LE(ex.plans_recorded() - recorded, 1u);  // at most the decode plan, recorded once
+    EXPECT_GT(c["min_margin"].get<double>(), 1e-3);  // greedy steps are not near-ties
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+TEST_F(LlmModels, ChunkedPrefillGivesTheSameLogits) {
+  const auto c = cases()[1];  // 40 prompt tokens
+  const auto ids = c["ids"].get<std::vector<int32_t>>();
+  const std::vector<float> want = io::read_npy(kModels + "/goldens/llama_tiny/" + c["logits"].get<std::string>()).to_f32();
+  for (int64_t chunk : {1, 7, 64}) {
+    SCOPED_TRACE(chunk);
+    Executor ex(ctx());
+    llm::LlmSession s(folder, registry, ctx(), ex, llm::SessionOptions{0, chunk});
+    EXPECT_LT(rel_error(s.feed(ids), want), 2e-6);
+    EXPECT_EQ(s.position(), 40);
+  }
+}
+
+TEST_F(LlmModels, DebugModeChecksEveryNode) {
+  Executor ex(ctx(), ExecOptions{true, 1e-9});
+  llm::LlmSession s(folder, registry, ctx(), ex);
+  s.feed({1, 377, 4496, 1516});
+  EXPECT_GT(ex.last_stats().nodes_checked, 40u);
+  EXPECT_FALSE(ex.last_stats().mismatch.has_value()) << ex.last_stats().mismatch->node;
+  s.feed({5563});  // a decode step reads the cache the prefill wrote
+  EXPECT_FALSE(ex.last_stats().mismatch.has_value()) << ex.last_stats().mismatch->node;
+}
+
+TEST_F(LlmModels, ContextOverflowAndBadIdsAreInputErrors) {
+  Executor ex(ctx());
+  llm::LlmSession s(folder, registry, ctx(), ex, llm::SessionOptions{8, 64});
+  s.feed({1, 2, 3, 4, 5});
+  try {
+    s.feed({6, 7, 8, 9});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("5 tokens so far and 4 more do not fit the context of 8"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(s.position(), 5);
+  EXPECT_THROW(s.feed({14923}), InputError);
+  EXPECT_THROW(s.feed({}), InputError);
+  EXPECT_THROW(llm::LlmSession(pipeline::ModelFolder::open(kModels + "/clip_tiny"), registry, ctx(), ex), InputError);
+}
+
+}  // namespace
+}  // namespace facet::test
