@@ -81,6 +81,9 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
   Desc emb = w_.desc(p("model.embed_tokens.weight"));
   if (emb.rank != 2 || emb.dims[0] != vocab_ || emb.dims[1] != dim_)
     throw Error("tensor '" + p("model.embed_tokens.weight") + "' must be [vocab_size, hidden_size]");
+  if (emb.dtype == FACET_DTYPE_BF16)
+    throw Error("tensor '" + p("model.embed_tokens.weight") + "' is bf16, which the embedding lookup does not read yet "
+                "(f32 and f16 tables are supported)");
   const bool tied = c.get_bool("tie_word_embeddings", false) || !w_.has(p("lm_head.weight"));
   head_name_ = tied ? p("model.embed_tokens.weight") : p("lm_head.weight");
   for (int64_t i = 0; i < layers_; ++i) {
