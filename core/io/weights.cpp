@@ -58,12 +58,26 @@ std::shared_ptr<const WeightSet> WeightSet::load(const std::string& path) {
   if (!fs::exists(p, ec)) throw InputError("weights '" + path + "' do not exist");
   auto add_file = [&](const fs::path& file) {
     auto st = SafetensorsFile::open(file.string());
-    for (const auto& [name, e] : st->tensors()) ws->by_tensor_[name] = st;
+    for (const auto& [name, e] : st->tensors()) ws->add(*st, name, st);
     return st;
   };
   ws->folder_ = fs::is_directory(p, ec) ? p.string() : p.parent_path().string();
   if (!fs::is_directory(p, ec)) {
     refuse_pickle(p);
+    if (p.extension() == ".gguf" || GgufFile::has_magic(path)) {
+      ws->gguf_ = GgufFile::open(path);
+      for (const auto& [name, t] : ws->gguf_->tensors()) {
+        Entry e;
+        e.file = path;
+        if (!t.dtype) e.problem = "has ggml type " + t.type_name + ", which Facet cannot compute with";
+        else e.desc = t.desc();
+        e.data = ws->gguf_->data(t);
+        e.bytes = t.bytes;
+        e.keepalive = ws->gguf_;
+        ws->tensors_[name] = std::move(e);
+      }
+      return ws;
+    }
     add_file(p);
     return ws;
   }
@@ -100,7 +114,7 @@ std::shared_ptr<const WeightSet> WeightSet::load(const std::string& path) {
     if (!it->second->tensors().count(tensor))
       throw InputError("'" + index.string() + "' maps tensor '" + tensor + "' to '" + shard.get<std::string>() +
                        "', which does not contain it");
-    ws->by_tensor_[tensor] = it->second;
+    ws->add(*it->second, tensor, it->second);
   }
   return ws;
 }
@@ -111,6 +125,11 @@ std::shared_ptr<const std::string> WeightSet::file(const std::string& name) cons
   if (!plain) throw InputError("'" + name + "' is not a plain file name of a model folder");
   std::lock_guard<std::mutex> lock(files_mutex_);
   if (auto it = files_.find(name); it != files_.end()) return it->second;
+  if (gguf_) {
+    auto text = name == "gguf.json" ? std::make_shared<const std::string>(gguf_->metadata_json()) : nullptr;
+    files_[name] = text;
+    return text;
+  }
   fs::path p = fs::path(folder_.empty() ? "." : folder_) / name;
   std::error_code ec;
   std::shared_ptr<const std::string> text;
@@ -128,26 +147,44 @@ std::shared_ptr<const std::string> WeightSet::file(const std::string& name) cons
 }
 
 std::optional<TensorRef> WeightSet::find(const std::string& name) const {
-  auto it = by_tensor_.find(name);
-  if (it == by_tensor_.end()) return std::nullopt;
-  const SafetensorsEntry& e = it->second->tensors().at(name);
-  if (!e.dtype) throw InputError("tensor '" + name + "' in '" + it->second->path() + "' has dtype " + e.dtype_name + ", which Facet cannot compute with");
-  if (e.shape.size() > kMaxDims) throw InputError("tensor '" + name + "' in '" + it->second->path() + "' has rank above 4");
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) return std::nullopt;
+  const Entry& e = it->second;
+  if (!e.desc) throw InputError("tensor '" + name + "' in '" + e.file + "' " + e.problem);
   TensorRef r;
   r.name = name;
-  r.file = it->second->path();
-  r.desc.dtype = *e.dtype;
-  for (int64_t d : e.shape) r.desc.dims[r.desc.rank++] = d;
-  r.data = it->second->data(e);
+  r.file = e.file;
+  r.desc = *e.desc;
+  r.data = e.data;
   r.bytes = e.bytes;
-  r.keepalive = it->second;
+  r.keepalive = e.keepalive;
   return r;
 }
 
 std::vector<std::string> WeightSet::names() const {
   std::vector<std::string> out;
-  for (const auto& [k, v] : by_tensor_) out.push_back(k);
+  for (const auto& [k, v] : tensors_) out.push_back(k);
   return out;
+}
+
+void WeightSet::add(const SafetensorsFile& st, const std::string& name, std::shared_ptr<const void> keepalive) {
+  const SafetensorsEntry& se = st.tensors().at(name);
+  Entry e;
+  e.file = st.path();
+  if (!se.dtype) {
+    e.problem = "has dtype " + se.dtype_name + ", which Facet cannot compute with";
+  } else if (se.shape.size() > kMaxDims) {
+    e.problem = "has rank above 4";
+  } else {
+    TensorDesc d;
+    d.dtype = *se.dtype;
+    for (int64_t n : se.shape) d.dims[d.rank++] = n;
+    e.desc = d;
+  }
+  e.data = st.data(se);
+  e.bytes = se.bytes;
+  e.keepalive = std::move(keepalive);
+  tensors_[name] = std::move(e);
 }
 
 }  // namespace facet::io
