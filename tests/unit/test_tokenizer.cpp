@@ -55,7 +55,21 @@ TEST_P(TokenizerReference, IdsMatchTransformersJs) {
   EXPECT_EQ(checked, static_cast<int>(cases.size()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, TokenizerReference, ::testing::Values("clip_tiny", "gpt2", "llama3", "mistral"));
+INSTANTIATE_TEST_SUITE_P(Files, TokenizerReference, ::testing::Values("clip_tiny", "gpt2", "llama2", "llama3", "mistral"));
+
+// The second, independent reference for LLaMA-2: llama-tokenizer-js, whose vocabulary and merges
+// the llama2 tokenizer.json was rebuilt from. It adds BOS and treats "<s>" literals as text.
+TEST(Tokenizer, Llama2MatchesLlamaTokenizerJs) {
+  Tokenizer tok = Tokenizer::from_file(data_dir() + "llama2/tokenizer.json");
+  EXPECT_EQ(tok.vocab_size(), 32000);
+  auto cases = read_json(data_dir() + "llama2/llama_tokenizer_js.json");
+  ASSERT_GE(cases.size(), 30u);
+  for (const auto& c : cases) {
+    std::string text = c["text"];
+    if (text.empty()) continue;  // llama-tokenizer-js returns no BOS for ""
+    EXPECT_EQ(ids_str(tok.encode(text)), ids_str(c["ids"].get<std::vector<int32_t>>())) << "\"" << text << "\"";
+  }
+}
 
 TEST(Tokenizer, SpecialLiteralsStayTextUnlessAsked) {
   Tokenizer tok = Tokenizer::from_file(data_dir() + "mistral/tokenizer.json");
