@@ -23,9 +23,15 @@ struct GenerateOptions {
   bool json = false;
 };
 
-// End-of-sequence ids: generation_config.json's eos_token_id (a number or a list), else config.json's.
+// End-of-sequence ids: generation_config.json's eos_token_id (a number or a list), else config.json's;
+// for GGUF files tokenizer.ggml.eos_token_id and eot_token_id.
 std::vector<int32_t> eos_ids(const pipeline::ModelFolder& folder) {
   std::vector<int32_t> out;
+  if (folder.gguf) {
+    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"})
+      if (auto id = folder.gguf->get_int(key)) out.push_back(static_cast<int32_t>(*id));
+    return out;
+  }
   auto add = [&](const nlohmann::json& v) {
     if (v.is_number_integer()) out.push_back(v.get<int32_t>());
     if (v.is_array())
@@ -56,7 +62,7 @@ bool ends_incomplete(const std::string& s) { return s.size() >= 3 && s.compare(s
 void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
   auto* cmd = app.add_subcommand("generate", "Continue a raw text prompt with a language model folder");
   auto o = std::make_shared<GenerateOptions>();
-  cmd->add_option("--model", o->model, "Hugging Face model folder (LLaMA, Mistral, Qwen2)")->required();
+  cmd->add_option("--model", o->model, "Hugging Face model folder or GGUF file (LLaMA, Mistral, Qwen2)")->required();
   cmd->add_option("--prompt", o->prompt, "Raw prompt text (BOS added as the tokenizer says)")->required();
   cmd->add_option("--max-tokens", o->max_tokens, "New tokens at most (default 128)")->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--temperature", o->sampler.temperature, "0 = greedy (default)")->check(CLI::Range(0.0, 100.0));

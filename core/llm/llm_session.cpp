@@ -16,6 +16,7 @@ std::string llm_plugin(const pipeline::ModelFolder& folder) {
 }
 
 int64_t max_positions(const pipeline::ModelFolder& folder) {
+  if (folder.gguf) return folder.gguf->get_int(folder.model_type + ".context_length").value_or(2048);
   const auto& j = folder.config();
   const auto& c = folder.model_type == "llava" && j.contains("text_config") ? j["text_config"] : j;
   if (c.contains("max_position_embeddings") && c["max_position_embeddings"].is_number_integer())
@@ -41,7 +42,7 @@ pipeline::Pipeline& LlmSession::pipeline_for(int64_t tokens) {
   auto it = pipelines_.find(tokens);
   if (it != pipelines_.end()) return *it->second;
   pipeline::PipelineSpec spec;
-  spec.path = folder_.dir + "/config.json";
+  spec.path = folder_.gguf ? folder_.dir : folder_.dir + "/config.json";
   spec.schema_version = pipeline::kSchemaVersion;
   for (const char* port : {"ids", "positions"}) {
     pipeline::InputSpec in;

@@ -6,7 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/weights.hpp"
 #include "pipeline/pipeline.hpp"
+#include "text/gguf_vocab.hpp"
 #include "util/error.hpp"
 
 namespace facet::pipeline {
@@ -27,6 +29,15 @@ std::string read_file(const fs::path& p) {
 
 ModelFolder ModelFolder::open(const std::string& dir) {
   std::error_code ec;
+  if (fs::is_regular_file(dir, ec) && (fs::path(dir).extension() == ".gguf" || io::GgufFile::has_magic(dir))) {
+    ModelFolder f;
+    f.dir = dir;
+    f.gguf = io::WeightSet::open(dir)->gguf();
+    f.model_type = f.gguf->get_string("general.architecture").value_or("");
+    if (f.model_type.empty()) throw InputError("GGUF file '" + dir + "' has no general.architecture");
+    f.config_ = std::make_shared<const nlohmann::json>(nlohmann::json::object());
+    return f;
+  }
   if (!fs::is_directory(dir, ec)) throw InputError("model folder '" + dir + "' does not exist");
   fs::path config = fs::path(dir) / "config.json";
   if (!fs::is_regular_file(config, ec)) throw InputError("model folder '" + dir + "' has no config.json");
@@ -63,6 +74,7 @@ io::ImageProcessorConfig ModelFolder::image_processor() const {
 }
 
 text::Tokenizer ModelFolder::tokenizer() const {
+  if (gguf) return text::tokenizer_from_gguf(*gguf);
   fs::path p = fs::path(dir) / "tokenizer.json";
   std::error_code ec;
   if (!fs::is_regular_file(p, ec))

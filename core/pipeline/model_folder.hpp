@@ -10,6 +10,7 @@
 
 #include "graph/executor.hpp"
 #include "graph/host_tensor.hpp"
+#include "io/gguf.hpp"
 #include "io/image_processor.hpp"
 #include "pipeline/spec.hpp"
 #include "text/tokenizer.hpp"
@@ -18,11 +19,13 @@
 namespace facet::pipeline {
 
 struct ModelFolder {
-  std::string dir;
-  std::string model_type;    // config.json "model_type"
+  std::string dir;           // the folder, or the GGUF file
+  std::string model_type;    // config.json "model_type" (GGUF: general.architecture)
   std::string architecture;  // config.json "architectures"[0], or ""
+  std::shared_ptr<const io::GgufFile> gguf;  // set when `dir` is a GGUF file
 
-  // Throws InputError naming the folder when it or its config.json is missing or malformed.
+  // A folder with config.json, or a GGUF file. Throws InputError naming the path when it or its
+  // config.json is missing or malformed.
   static ModelFolder open(const std::string& dir);
 
   // The plugin holding this folder's vision encoder (encoder_clip, encoder_dinov2); InputError
@@ -30,9 +33,9 @@ struct ModelFolder {
   std::string vision_plugin() const;
   // preprocessor_config.json (InputError when absent or malformed).
   io::ImageProcessorConfig image_processor() const;
-  // tokenizer.json (InputError when absent or malformed).
+  // tokenizer.json, or the GGUF vocabulary (InputError when absent or malformed).
   text::Tokenizer tokenizer() const;
-  // config.json as parsed by open().
+  // config.json as parsed by open() (an empty object for GGUF files).
   const nlohmann::json& config() const { return *config_; }
 
  private:

@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "../common/hf_config.hpp"
+#include "gguf_names.hpp"
 
 namespace facet::plugins {
 
@@ -31,9 +32,15 @@ bool supported_type(const std::string& t) { return t == "llama" || t == "mistral
 
 }  // namespace
 
+std::string Llama::p(const std::string& name) const { return gguf_ ? gguf_name(name) : prefix_ + name; }
+
 Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_string("prefix")) {
-  if (!w_.present()) throw Error("llm_llama needs weights: a Hugging Face model folder");
-  const HfConfig root = HfConfig::load(w_);
+  if (!w_.present()) throw Error("llm_llama needs weights: a Hugging Face model folder or a GGUF file");
+  std::string gguf_meta;
+  gguf_ = w_.file("gguf.json", &gguf_meta);
+  const HfConfig root = gguf_ ? gguf_config(w_, gguf_meta) : HfConfig::load(w_);
+  // llama.cpp permutes the q/k rows of "llama" models for its interleaved rotary; qwen2 keeps halves.
+  rope_mode_ = gguf_ && root.get_string("model_type", "") == "llama" ? 1 : 0;
   const std::string type = root.get_string("model_type", "");
   HfConfig c = root;
   if (type == "llava") {
@@ -87,11 +94,11 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
   const bool tied = c.get_bool("tie_word_embeddings", false) || !w_.has(p("lm_head.weight"));
   head_name_ = tied ? p("model.embed_tokens.weight") : p("lm_head.weight");
   for (int64_t i = 0; i < layers_; ++i) {
-    const std::string l = p("model.layers." + std::to_string(i) + ".");
-    Desc q = w_.desc(l + "self_attn.q_proj.weight"), k = w_.desc(l + "self_attn.k_proj.weight");
+    const std::string l = "model.layers." + std::to_string(i) + ".";
+    Desc q = w_.desc(p(l + "self_attn.q_proj.weight")), k = w_.desc(p(l + "self_attn.k_proj.weight"));
     if (q.dims[0] != heads_ * head_dim_ || q.dims[1] != dim_ || k.dims[0] != kv_heads_ * head_dim_)
-      throw Error("tensor '" + l + "self_attn.q_proj.weight' or k_proj does not match the config's heads and head_dim");
-    w_.desc(l + "mlp.gate_proj.weight");
+      throw Error("tensor '" + p(l + "self_attn.q_proj.weight") + "' or k_proj does not match the config's heads and head_dim");
+    w_.desc(p(l + "mlp.gate_proj.weight"));
   }
 }
 
@@ -145,23 +152,23 @@ std::vector<Tensor> Llama::build(sdk::Graph& g, const std::vector<Tensor>& in) {
   Tensor sin_t = g.constant("rope.sin", Desc(FACET_DTYPE_F32, {context_, half}), sin_v);
   Tensor x = g.op("get_rows", "embed_tokens", {g.weight(w_, p("model.embed_tokens.weight")), ids});  // f32 [T, D]
   for (int64_t i = 0; i < layers_; ++i) {
-    const std::string l = p("model.layers." + std::to_string(i) + ".");
+    const std::string l = "model.layers." + std::to_string(i) + ".";
     const std::string n = "blk." + std::to_string(i) + ".";
-    Tensor h = g.op("rms_norm", n + "attn_norm", {x, nn::param(g, w_, l + "input_layernorm.weight")}, {attr("eps", eps_)});
-    Tensor q = g.reshape(nn::linear(g, w_, l + "self_attn.q_proj", h), Desc(FACET_DTYPE_F32, {t, heads_, head_dim_}));
-    Tensor k = g.reshape(nn::linear(g, w_, l + "self_attn.k_proj", h), Desc(FACET_DTYPE_F32, {t, kv_heads_, head_dim_}));
-    Tensor v = g.reshape(nn::linear(g, w_, l + "self_attn.v_proj", h), Desc(FACET_DTYPE_F32, {t, kv_heads_, head_dim_}));
-    q = g.op("rope", n + "rope_q", {q, pos, cos_t, sin_t}, {attr("mode", int64_t{0})});
-    k = g.op("rope", n + "rope_k", {k, pos, cos_t, sin_t}, {attr("mode", int64_t{0})});
+    Tensor h = g.op("rms_norm", n + "attn_norm", {x, nn::param(g, w_, p(l + "input_layernorm.weight"))}, {attr("eps", eps_)});
+    Tensor q = g.reshape(nn::linear(g, w_, p(l + "self_attn.q_proj"), h), Desc(FACET_DTYPE_F32, {t, heads_, head_dim_}));
+    Tensor k = g.reshape(nn::linear(g, w_, p(l + "self_attn.k_proj"), h), Desc(FACET_DTYPE_F32, {t, kv_heads_, head_dim_}));
+    Tensor v = g.reshape(nn::linear(g, w_, p(l + "self_attn.v_proj"), h), Desc(FACET_DTYPE_F32, {t, kv_heads_, head_dim_}));
+    q = g.op("rope", n + "rope_q", {q, pos, cos_t, sin_t}, {attr("mode", rope_mode_)});
+    k = g.op("rope", n + "rope_k", {k, pos, cos_t, sin_t}, {attr("mode", rope_mode_)});
     const Desc cache(FACET_DTYPE_F32, {context_, kv_heads_, head_dim_});
     Tensor kc = g.op("set_rows", n + "k_cache", {g.state(n + "k_cache", cache), k, pos});  // [context, Hkv, Dh]
     Tensor vc = g.op("set_rows", n + "v_cache", {g.state(n + "v_cache", cache), v, pos});
     Tensor a = g.op("attention", n + "attn", {q, kc, vc, pos});                             // [T, H, Dh]
     a = g.reshape(a, Desc(FACET_DTYPE_F32, {t, heads_ * head_dim_}));
-    x = g.op("add", n + "attn_residual", {x, nn::linear(g, w_, l + "self_attn.o_proj", a)});
-    h = g.op("rms_norm", n + "ffn_norm", {x, nn::param(g, w_, l + "post_attention_layernorm.weight")}, {attr("eps", eps_)});
-    Tensor gate = nn::linear(g, w_, l + "mlp.gate_proj", h), up = nn::linear(g, w_, l + "mlp.up_proj", h);
-    Tensor ffn = nn::linear(g, w_, l + "mlp.down_proj", g.op("swiglu", n + "ffn_swiglu", {gate, up}));
+    x = g.op("add", n + "attn_residual", {x, nn::linear(g, w_, p(l + "self_attn.o_proj"), a)});
+    h = g.op("rms_norm", n + "ffn_norm", {x, nn::param(g, w_, p(l + "post_attention_layernorm.weight"))}, {attr("eps", eps_)});
+    Tensor gate = nn::linear(g, w_, p(l + "mlp.gate_proj"), h), up = nn::linear(g, w_, p(l + "mlp.up_proj"), h);
+    Tensor ffn = nn::linear(g, w_, p(l + "mlp.down_proj"), g.op("swiglu", n + "ffn_swiglu", {gate, up}));
     x = g.op("add", n + "ffn_residual", {x, ffn});
   }
   if (!all_logits_ && t > 1)

@@ -1,6 +1,7 @@
 // The LLaMA-family decoder (Hugging Face LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
-// and the language model inside a llava folder) as a component that runs one chunk of tokens
-// against a KV cache kept in graph states.
+// the language model inside a llava folder, and GGUF files of llama.cpp's llama and qwen2
+// architectures) as a component that runs one chunk of tokens against a KV cache kept in graph
+// states.
 #pragma once
 
 #include <facet/plugin.hpp>
@@ -33,7 +34,8 @@ class Llama : public sdk::Component {
   std::vector<sdk::Tensor> build(sdk::Graph& g, const std::vector<sdk::Tensor>& in) override;
 
  private:
-  std::string p(const std::string& name) const { return prefix_ + name; }
+  // A tensor by its Hugging Face name (the GGUF name for GGUF files).
+  std::string p(const std::string& name) const;
   void rope_tables(std::vector<float>& cos, std::vector<float>& sin) const;
 
   sdk::Weights w_;
@@ -43,6 +45,8 @@ class Llama : public sdk::Component {
   std::string scaling_;  // "", "linear", "llama3"
   double factor_ = 1.0, low_freq_ = 1.0, high_freq_ = 4.0, original_context_ = 8192.0;
   bool all_logits_ = false;
+  bool gguf_ = false;
+  int64_t rope_mode_ = 0;  // 0: rotate-half (Hugging Face, GGUF qwen2); 1: interleaved (GGUF llama)
 };
 
 }  // namespace facet::plugins

@@ -175,6 +175,8 @@ inline void convert_hf_llama(const std::string& folder, const std::string& out, 
     if (permute_heads && arch == "llama")
       v = permute_qk(v, t->desc.dims[0], t->desc.rank == 2 ? t->desc.dims[1] : 1, permute_heads);
     DType type = matrix && t->desc.rank == 2 ? o.matrices : DType::F32;
+    // As llama.cpp does: rows that are not whole blocks stay f16.
+    if (is_quantized(type) && t->desc.dims[t->desc.rank - 1] % dtype_info(type).block_elems != 0) type = DType::F16;
     std::vector<uint64_t> ne;
     for (int d = static_cast<int>(t->desc.rank) - 1; d >= 0; --d) ne.push_back(static_cast<uint64_t>(t->desc.dims[d]));
     w.add_tensor(name, io::ggml_type_of(type), ne, gguf_encode(type, v));

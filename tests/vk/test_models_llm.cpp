@@ -9,7 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "io/npy.hpp"
+#include "support/hf_to_gguf.hpp"
 #include "llm/llm_session.hpp"
 #include "llm/sampler.hpp"
 #include "util/error.hpp"
@@ -108,6 +111,72 @@ TEST_F(LlmModels, ContextOverflowAndBadIdsAreInputErrors) {
   EXPECT_THROW(s.feed({14923}), InputError);
   EXPECT_THROW(s.feed({}), InputError);
   EXPECT_THROW(llm::LlmSession(pipeline::ModelFolder::open(kModels + "/clip_tiny"), registry, ctx(), ex), InputError);
+}
+
+}  // namespace
+}  // namespace facet::test
+
+namespace facet::test {
+namespace {
+
+// The same tiny model converted to GGUF the way llama.cpp converts it (q/k rows permuted for the
+// interleaved rotary, llama.cpp's names and metadata), in f16 and quantized.
+class LlmGguf : public VkTest {
+ protected:
+  static std::string convert(DType type) {
+    const std::string path = (std::filesystem::temp_directory_path() / ("facet_llama_tiny_" + std::string(dtype_name(type)) + ".gguf")).string();
+    GgufConvertOptions o;
+    o.matrices = type;
+    convert_hf_llama(kModels + "/llama_tiny", path, o);
+    return path;
+  }
+  // Largest logit error relative to the largest golden logit over the three prompts, and whether
+  // every greedy continuation matched.
+  std::pair<double, bool> run(const std::string& path) {
+    auto folder = pipeline::ModelFolder::open(path);
+    Executor ex(ctx());
+    llm::LlmSession s(folder, registry, ctx(), ex);
+    double worst = 0;
+    bool greedy_same = true;
+    for (const auto& c : cases()) {
+      const auto ids = c["ids"].get<std::vector<int32_t>>();
+      s.reset();
+      std::vector<float> logits = s.feed(ids);
+      const auto want = io::read_npy(kModels + "/goldens/llama_tiny/" + c["logits"].get<std::string>()).to_f32();
+      worst = std::max(worst, rel_error(logits, want));
+      std::vector<int32_t> tokens;
+      for (size_t i = 0; i < c["greedy"].size(); ++i) {
+        tokens.push_back(llm::argmax(logits));
+        logits = s.feed({tokens.back()});
+      }
+      greedy_same = greedy_same && tokens == c["greedy"].get<std::vector<int32_t>>();
+    }
+    return {worst, greedy_same};
+  }
+  plugin::PluginRegistry registry{{FACET_PLUGIN_DIR}};
+};
+
+TEST_F(LlmGguf, F16FileMatchesThePyTorchReference) {
+  const std::string path = convert(DType::F16);
+  auto folder = pipeline::ModelFolder::open(path);
+  EXPECT_EQ(folder.model_type, "llama");
+  auto [err, greedy] = run(path);
+  EXPECT_LT(err, 2e-6);
+  EXPECT_TRUE(greedy);
+  std::filesystem::remove(path);
+}
+
+TEST_F(LlmGguf, QuantizedFilesStayCloseToTheReference) {
+  // Documented bounds (docs/models.md): Q8_0 within 2% of the largest logit, Q4_0 within 15%.
+  for (auto [type, bound] : {std::pair{DType::Q8_0, 0.02}, std::pair{DType::Q4_0, 0.15}}) {
+    SCOPED_TRACE(std::string(dtype_name(type)));
+    const std::string path = convert(type);
+    auto [err, greedy] = run(path);
+    std::printf("[ gguf %s ] largest logit error / largest logit = %.4f, greedy identical: %s\n",
+                std::string(dtype_name(type)).c_str(), err, greedy ? "yes" : "no");
+    EXPECT_LT(err, bound);
+    std::filesystem::remove(path);
+  }
 }
 
 }  // namespace
