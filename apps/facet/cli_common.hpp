@@ -36,6 +36,8 @@ std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, c
 // Subcommand registration; each returns the CLI11 subcommand and sets `run` to its action.
 using Action = std::function<int()>;
 void add_devices(CLI::App& app, GlobalOptions& g, Action& run);
+// `facet bench llm`, added to the `bench` subcommand.
+void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run);
 void add_plugins(CLI::App& app, GlobalOptions& g, Action& run);
 void add_run(CLI::App& app, GlobalOptions& g, Action& run);
 void add_bench(CLI::App& app, GlobalOptions& g, Action& run);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Command-line contracts of DESIGN.md §4: exit codes, and messages that name what is wrong.
-# Usage: cli_contracts.sh FACET MAKE_DEMO TEMPLATE_PLUGIN_DIR SOURCE_DIR
+# Usage: cli_contracts.sh FACET MAKE_DEMO TEMPLATE_PLUGIN_DIR SOURCE_DIR MAKE_GGUF
 set -uo pipefail
-facet_bin="$1"; make_demo="$2"; template_dir="$3"; src="$4"
+facet_bin="$1"; make_demo="$2"; template_dir="$3"; src="$4"; make_gguf="$5"
 # Under the sanitizer run LD_PRELOAD carries the ASan runtime; hand it to facet only, not to the
 # shell tools (grep, tr, ...) whose own exit-time leak reports would break the pipelines.
 facet_preload="${LD_PRELOAD:-}"; unset LD_PRELOAD
@@ -120,6 +120,15 @@ expect 3 "do not fit the context of 64 positions" -- facet generate --model "$mo
 expect 3 "not a language model Facet knows" -- facet generate --model "$models/clip_tiny" --prompt "Hello"
 expect 2 "temperature" -- facet generate --model "$models/llama_tiny" --prompt "Hello" --temperature -1
 expect 0 "^1 377 4496 $" -- facet tokenize --model "$models/llama_tiny" --text "Hello"
+
+# The same model as GGUF (vocabulary from the GGUF metadata), a truncated GGUF, and bench llm.
+LD_PRELOAD="$facet_preload" "$make_gguf" convert "$models/llama_tiny" "$work/tiny.gguf" >/dev/null
+expect 0 '"tokens":\[5563,6492,2864,2864,2864,11730,717,205,4359,5052,4209,3220,4608,5052,4209,7288\]' -- facet generate --model "$work/tiny.gguf" --prompt "Hello world" --max-tokens 16 --json
+expect 0 "^1 377 4496 $" -- facet tokenize --model "$work/tiny.gguf" --text "Hello"
+head -c 1000 "$work/tiny.gguf" > "$work/cut.gguf"
+expect 3 "GGUF file .*cut.gguf.*past the end of the file" -- facet generate --model "$work/cut.gguf" --prompt "Hello"
+expect 0 '"pp_tokens_per_s": [0-9.]+.*"tg_tokens_per_s": [0-9.]+' -- facet bench llm --model "$work/tiny.gguf" -p 8 -n 4 -r 2 --json
+expect 0 "pp8 .* tokens/s .*tg4 .* tokens/s .*decode .* GB/s" -- facet bench llm --model "$models/llama_tiny" -p 8 -n 4 -r 1
 
 echo "$fails failures"
 [ "$fails" -eq 0 ]

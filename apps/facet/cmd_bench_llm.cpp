@@ -1,0 +1,117 @@
+// facet bench llm --model DIR|FILE.gguf [-p 128] [-n 32] [-r 5] [--json]: end-to-end language
+// model speed, as llama-bench measures it. Per repetition: the cache is reset, a prompt of p
+// random token ids is prefilled in one chunk (prompt processing, pp), then n tokens are decoded
+// one at a time, each fed back greedily (text generation, tg). Wall-clock times include reading
+// the logits back. Decode GB/s is the weight bytes one decode step reads (every matrix and norm;
+// of the embedding table only the head's read when it is tied) divided by the time per token.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+#include "cli_common.hpp"
+#include "io/weights.hpp"
+#include "llm/llm_session.hpp"
+#include "llm/sampler.hpp"
+#include "util/error.hpp"
+#include "vk/context.hpp"
+
+namespace facet::cli {
+
+namespace {
+
+struct BenchLlmOptions {
+  std::string model;
+  int64_t prompt = 128, gen = 32;
+  int repeat = 5;
+  bool json = false;
+};
+
+struct Spread {
+  double median = 0, min = 0, max = 0;
+};
+
+Spread spread(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.front(), v.back()};
+}
+
+// Bytes of the embedding table that a decode step does not read: the whole table when the output
+// head has its own matrix (the lookup reads one row), nothing when the head is the table itself.
+uint64_t unread_embedding_bytes(const std::string& model) {
+  auto ws = io::WeightSet::open(model);
+  for (const auto& [embed, head] : {std::pair{"token_embd.weight", "output.weight"},
+                                    std::pair{"model.embed_tokens.weight", "lm_head.weight"},
+                                    std::pair{"language_model.model.embed_tokens.weight", "language_model.lm_head.weight"}}) {
+    auto e = ws->find(embed);
+    if (!e) continue;
+    return ws->find(head) ? e->bytes : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
+  auto* cmd = bench->add_subcommand("llm", "Prompt-processing and generation speed of a language model");
+  auto o = std::make_shared<BenchLlmOptions>();
+  cmd->add_option("--model", o->model, "Hugging Face model folder or GGUF file")->required();
+  cmd->add_option("-p,--prompt", o->prompt, "Prompt tokens (default 128)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("-n,--gen", o->gen, "Generated tokens (default 32)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("-r,--repeat", o->repeat, "Repetitions (default 5; medians reported)")->check(CLI::Range(1, 1000));
+  cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->callback([&run, &g, o] {
+    run = [&g, o] {
+      auto folder = pipeline::ModelFolder::open(o->model);
+      plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(g.plugin_paths));
+      vk::ContextOptions co;
+      co.device = vk::resolve_device_selector(g.device, "");
+      vk::Context ctx(co);
+      Executor executor(ctx, ExecOptions{});
+      const int64_t chunk = std::min<int64_t>(o->prompt, 512);
+      llm::LlmSession session(folder, registry, ctx, executor, llm::SessionOptions{o->prompt + o->gen, chunk});
+      std::mt19937 rng(7);
+      std::uniform_int_distribution<int32_t> pick(3, static_cast<int32_t>(session.vocab() - 1));
+      std::vector<int32_t> prompt(static_cast<size_t>(o->prompt));
+      for (auto& id : prompt) id = pick(rng);
+      using clock = std::chrono::steady_clock;
+      auto seconds = [](clock::time_point a, clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+
+      // Warm-up: record the prefill and decode plans, compile pipelines, upload weights.
+      session.feed(prompt);
+      session.feed({prompt[0]});
+      const uint64_t step_bytes = executor.last_stats().weight_bytes - unread_embedding_bytes(o->model);
+      std::vector<double> pp, tg;
+      for (int r = 0; r < o->repeat; ++r) {
+        session.reset();
+        auto t0 = clock::now();
+        std::vector<float> logits = session.feed(prompt);
+        auto t1 = clock::now();
+        for (int64_t i = 0; i < o->gen; ++i) logits = session.feed({llm::argmax(logits)});
+        auto t2 = clock::now();
+        pp.push_back(static_cast<double>(o->prompt) / seconds(t0, t1));
+        tg.push_back(static_cast<double>(o->gen) / seconds(t1, t2));
+      }
+      const Spread p = spread(pp), t = spread(tg);
+      const double gbs = static_cast<double>(step_bytes) * t.median / 1e9;
+      if (o->json) {
+        nlohmann::json j{{"model", o->model}, {"device", device_json(ctx.info())}, {"prompt_tokens", o->prompt},
+                         {"gen_tokens", o->gen}, {"repeat", o->repeat},
+                         {"pp_tokens_per_s", p.median}, {"pp_tokens_per_s_min", p.min}, {"pp_tokens_per_s_max", p.max},
+                         {"tg_tokens_per_s", t.median}, {"tg_tokens_per_s_min", t.min}, {"tg_tokens_per_s_max", t.max},
+                         {"decode_bytes_per_token", step_bytes}, {"decode_gb_per_s", gbs}};
+        std::cout << j.dump(2) << "\n";
+      } else {
+        std::printf("model   %s\ndevice  %s\n", o->model.c_str(), device_text(ctx.info()).c_str());
+        std::printf("pp%-5lld %10.2f tokens/s  (min %.2f, max %.2f)\n", static_cast<long long>(o->prompt), p.median, p.min, p.max);
+        std::printf("tg%-5lld %10.2f tokens/s  (min %.2f, max %.2f)\n", static_cast<long long>(o->gen), t.median, t.min, t.max);
+        std::printf("decode  %10.2f GB/s      (%.1f MB of weights per token)\n", gbs, static_cast<double>(step_bytes) / 1e6);
+        std::printf("%d repetitions, medians\n", o->repeat);
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace facet::cli
