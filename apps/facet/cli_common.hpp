@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "graph/host_tensor.hpp"
+#include "llm/sampler.hpp"
 #include "pipeline/spec.hpp"
 #include "vk/device_info.hpp"
 
@@ -30,6 +31,10 @@ std::string human_bytes(uint64_t bytes);
 // A short printout of a tensor: shape line, leading rows, and summary statistics.
 std::string tensor_text(const std::string& name, const HostTensor& t);
 
+// The sampling flags of generate and chat (--temperature, --top-k, --top-p, --min-p,
+// --repeat-penalty, --seed).
+void add_sampler_options(CLI::App* cmd, llm::SamplerOptions& s);
+
 // Validates and runs a pipeline built in code on the selected device; returns its outputs.
 std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g);
 
@@ -38,6 +43,7 @@ using Action = std::function<int()>;
 void add_devices(CLI::App& app, GlobalOptions& g, Action& run);
 // `facet bench llm`, added to the `bench` subcommand.
 void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run);
+void add_chat(CLI::App& app, GlobalOptions& g, Action& run);
 void add_plugins(CLI::App& app, GlobalOptions& g, Action& run);
 void add_run(CLI::App& app, GlobalOptions& g, Action& run);
 void add_bench(CLI::App& app, GlobalOptions& g, Action& run);

@@ -8,7 +8,9 @@
 #include "cli_common.hpp"
 #include "io/npy.hpp"
 #include "llm/llm_session.hpp"
+#include "llm/chat.hpp"
 #include "llm/sampler.hpp"
+#include "llm/text_stream.hpp"
 #include "util/error.hpp"
 
 namespace facet::cli {
@@ -17,47 +19,23 @@ namespace {
 
 struct GenerateOptions {
   std::string model, prompt, logits_out;
+  std::vector<std::string> stops;
   int max_tokens = 128;
   int64_t context = 0, chunk = 64;
   llm::SamplerOptions sampler;
   bool json = false;
 };
 
-// End-of-sequence ids: generation_config.json's eos_token_id (a number or a list), else config.json's;
-// for GGUF files tokenizer.ggml.eos_token_id and eot_token_id.
-std::vector<int32_t> eos_ids(const pipeline::ModelFolder& folder) {
-  std::vector<int32_t> out;
-  if (folder.gguf) {
-    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"})
-      if (auto id = folder.gguf->get_int(key)) out.push_back(static_cast<int32_t>(*id));
-    return out;
-  }
-  auto add = [&](const nlohmann::json& v) {
-    if (v.is_number_integer()) out.push_back(v.get<int32_t>());
-    if (v.is_array())
-      for (const auto& x : v)
-        if (x.is_number_integer()) out.push_back(x.get<int32_t>());
-  };
-  std::ifstream f(folder.dir + "/generation_config.json");
-  if (f) {
-    try {
-      auto j = nlohmann::json::parse(f);
-      if (j.contains("eos_token_id")) add(j["eos_token_id"]);
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(folder.dir + "/generation_config.json is not valid JSON: " + e.what());
-    }
-  }
-  if (out.empty()) {
-    const auto& c = folder.config();
-    if (c.contains("eos_token_id")) add(c["eos_token_id"]);
-    else if (c.contains("text_config") && c["text_config"].contains("eos_token_id")) add(c["text_config"]["eos_token_id"]);
-  }
-  return out;
-}
-
-bool ends_incomplete(const std::string& s) { return s.size() >= 3 && s.compare(s.size() - 3, 3, "\xEF\xBF\xBD") == 0; }
-
 }  // namespace
+
+void add_sampler_options(CLI::App* cmd, llm::SamplerOptions& s) {
+  cmd->add_option("--temperature", s.temperature, "0 = greedy (default)")->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--top-k", s.top_k, "Keep the k most likely tokens (0 = off)")->check(CLI::Range(0, 1 << 30));
+  cmd->add_option("--top-p", s.top_p, "Nucleus sampling (1 = off)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--min-p", s.min_p, "Drop tokens below min-p x the best probability (0 = off)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--repeat-penalty", s.repeat_penalty, "Repetition penalty (1 = off)")->check(CLI::Range(0.01, 100.0));
+  cmd->add_option("--seed", s.seed, "Random seed for sampling (default 0)");
+}
 
 void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
   auto* cmd = app.add_subcommand("generate", "Continue a raw text prompt with a language model folder");
@@ -65,14 +43,10 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--model", o->model, "Hugging Face model folder or GGUF file (LLaMA, Mistral, Qwen2)")->required();
   cmd->add_option("--prompt", o->prompt, "Raw prompt text (BOS added as the tokenizer says)")->required();
   cmd->add_option("--max-tokens", o->max_tokens, "New tokens at most (default 128)")->check(CLI::Range(0, 1 << 20));
-  cmd->add_option("--temperature", o->sampler.temperature, "0 = greedy (default)")->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--top-k", o->sampler.top_k, "Keep the k most likely tokens (0 = off)")->check(CLI::Range(0, 1 << 30));
-  cmd->add_option("--top-p", o->sampler.top_p, "Nucleus sampling (1 = off)")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--min-p", o->sampler.min_p, "Drop tokens below min-p x the best probability (0 = off)")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--repeat-penalty", o->sampler.repeat_penalty, "Repetition penalty (1 = off)")->check(CLI::Range(0.01, 100.0));
-  cmd->add_option("--seed", o->sampler.seed, "Random seed for sampling (default 0)");
+  add_sampler_options(cmd, o->sampler);
   cmd->add_option("--context", o->context, "KV cache positions (default: the model's, at most 4096)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--chunk", o->chunk, "Prompt tokens per submission (default 64)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  cmd->add_option("--stop", o->stops, "Stop when the text contains this string (repeatable; not printed)");
   cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\"} (new tokens only)");
   cmd->add_option("--logits-out", o->logits_out, "Write f32 logits [vocab] at the last prompt position (NPY)");
   cmd->callback([&run, &g, o] {
@@ -81,7 +55,7 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
       const text::Tokenizer tokenizer = folder.tokenizer();
       const std::vector<int32_t> prompt = tokenizer.encode(o->prompt);
       if (prompt.empty()) throw InputError("the prompt has no tokens (and the tokenizer adds no BOS)");
-      const std::vector<int32_t> eos = eos_ids(folder);
+      const std::vector<int32_t> eos = llm::model_eos_ids(folder);
 
       plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(g.plugin_paths));
       vk::ContextOptions co;
@@ -97,32 +71,24 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
       if (!o->logits_out.empty())
         io::write_npy(o->logits_out, HostTensor::from_f32(TensorDesc(DType::F32, {static_cast<int64_t>(logits.size())}), logits));
       llm::Sampler sampler(o->sampler);
-      std::vector<int32_t> context = prompt, generated;
-      std::string printed;
-      for (int i = 0; i < o->max_tokens; ++i) {
+      std::vector<int32_t> context = prompt;
+      llm::TextStream stream(tokenizer, o->stops);
+      for (int i = 0; i < o->max_tokens && !stream.stopped(); ++i) {
         int32_t next = sampler.sample(logits, context);
-        bool stop = std::find(eos.begin(), eos.end(), next) != eos.end();
-        if (stop) break;
-        generated.push_back(next);
+        if (std::find(eos.begin(), eos.end(), next) != eos.end()) break;
         context.push_back(next);
-        if (!o->json) {
-          std::string text = tokenizer.decode(generated);
-          if (!ends_incomplete(text) && text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) {
-            std::cout << text.substr(printed.size()) << std::flush;
-            printed = text;
-          }
-        }
-        if (i + 1 < o->max_tokens) logits = session.feed({next});
+        std::string piece = stream.push(next);
+        if (!o->json) std::cout << piece << std::flush;
+        if (i + 1 < o->max_tokens && !stream.stopped()) logits = session.feed({next});
       }
-      std::string text = tokenizer.decode(generated);
+      std::string rest = stream.finish();
       if (o->json) {
         nlohmann::json j;
-        j["tokens"] = generated;
-        j["text"] = text;
+        j["tokens"] = stream.tokens();
+        j["text"] = stream.text();
         std::cout << j.dump() << "\n";
       } else {
-        if (text.size() > printed.size() && text.compare(0, printed.size(), printed) == 0) std::cout << text.substr(printed.size());
-        std::cout << "\n";
+        std::cout << rest << "\n";
       }
       return 0;
     };

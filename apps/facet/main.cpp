@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::add_classify(app, g, action);
   cli::add_mmvp_vlm(app, g, action);
   cli::add_generate(app, g, action);
+  cli::add_chat(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -8,6 +8,7 @@
 // outlive the session.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +38,9 @@ class LlmSession {
   std::vector<float> feed(const std::vector<int32_t>& ids);
   // Forgets the cache (position 0).
   void reset();
+  // Keeps the first `n` positions (a chat that continues from a shared prefix); later feeds
+  // overwrite the rest of the cache.
+  void truncate(int64_t n) { position_ = std::max<int64_t>(0, std::min(position_, n)); }
 
   int64_t position() const { return position_; }
   int64_t context() const { return context_; }

@@ -131,8 +131,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, const EncodeOption
   bool first = true;
   while (i < text.size()) {
     const AddedToken* best = nullptr;
+    bool literal = false;
+    for (const auto& [b, e] : options.literal_spans) literal = literal || (i >= b && i < e);
     for (const auto& a : added) {
-      if (a.special && !options.parse_special) continue;
+      if (a.special && (!options.parse_special || literal)) continue;
       if (text.compare(i, a.content.size(), a.content) != 0) continue;
       if (best && best->content.size() >= a.content.size()) continue;
       if (a.single_word) {

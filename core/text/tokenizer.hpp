@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "text/bpe.hpp"
@@ -32,6 +33,9 @@ struct AddedToken {
 struct EncodeOptions {
   bool add_special = true;     // the post-processor's BOS/CLS/EOS tokens
   bool parse_special = false;  // special-token literals in the text become their tokens
+  // With parse_special: byte ranges [begin, end) where literals stay text (user messages inside
+  // a rendered chat template).
+  std::vector<std::pair<size_t, size_t>> literal_spans;
 };
 
 class Tokenizer {

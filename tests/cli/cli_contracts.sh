@@ -128,6 +128,13 @@ expect 0 "^1 377 4496 $" -- facet tokenize --model "$work/tiny.gguf" --text "Hel
 head -c 1000 "$work/tiny.gguf" > "$work/cut.gguf"
 expect 3 "GGUF file .*cut.gguf.*past the end of the file" -- facet generate --model "$work/cut.gguf" --prompt "Hello"
 expect 0 '"pp_tokens_per_s": [0-9.]+.*"tg_tokens_per_s": [0-9.]+' -- facet bench llm --model "$work/tiny.gguf" -p 8 -n 4 -r 2 --json
+expect 0 '"text":"vey AvbreakbreakbreakпER�ih","tokens":\[5563,6492,2864,2864,2864,11730,717,205,4359,5052\]' -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --max-tokens 16 --stop ography --json
+
+# Chat: the template recognised or named, two turns from stdin, errors.
+chat() { printf 'Hello there\nAnd again\n' | facet chat "$@"; }
+expect 0 "^[^ ].* [^ ].*" -- chat --model "$models/llama_tiny" --chat-template llama-2 --max-tokens 4
+expect 3 "has no chat template; name one with --chat-template" -- chat --model "$work/tiny.gguf"
+expect 2 "unknown chat template 'alpaca'" -- chat --model "$models/llama_tiny" --chat-template alpaca
 expect 0 "pp8 .* tokens/s .*tg4 .* tokens/s .*decode .* GB/s" -- facet bench llm --model "$models/llama_tiny" -p 8 -n 4 -r 1
 
 echo "$fails failures"

@@ -13,6 +13,7 @@
 
 #include "io/npy.hpp"
 #include "support/hf_to_gguf.hpp"
+#include "llm/chat.hpp"
 #include "llm/llm_session.hpp"
 #include "llm/sampler.hpp"
 #include "util/error.hpp"
@@ -177,6 +178,41 @@ TEST_F(LlmGguf, QuantizedFilesStayCloseToTheReference) {
     EXPECT_LT(err, bound);
     std::filesystem::remove(path);
   }
+}
+
+}  // namespace
+}  // namespace facet::test
+
+namespace facet::test {
+namespace {
+
+// facet chat's cache reuse: continuing a conversation from the cached prefix gives the logits of
+// feeding the whole rendered conversation to a fresh cache.
+TEST_F(LlmModels, ChatTurnsReuseTheCachedPrefix) {
+  const text::Tokenizer tok = folder.tokenizer();
+  const auto tmpl = llm::ChatTemplate::named("llama-2");
+  std::vector<llm::ChatMessage> m = {{"user", "Hello there"}};
+  Executor ex(ctx());
+  llm::LlmSession s(folder, registry, ctx(), ex);
+  std::vector<int32_t> ids = llm::encode_chat(tok, tmpl, m, true);
+  std::vector<float> logits = s.feed(ids);
+  std::vector<int32_t> reply;
+  for (int i = 0; i < 3; ++i) {
+    reply.push_back(llm::argmax(logits));
+    ids.push_back(reply.back());
+    logits = s.feed({reply.back()});
+  }
+  m.push_back({"assistant", tok.decode(reply)});
+  m.push_back({"user", "And again"});
+  const std::vector<int32_t> next = llm::encode_chat(tok, tmpl, m, true);
+  size_t common = 0;
+  while (common < ids.size() && ids[common] == next[common]) ++common;
+  EXPECT_GT(common, 5u);
+  s.truncate(static_cast<int64_t>(common));
+  std::vector<float> continued = s.feed(std::vector<int32_t>(next.begin() + static_cast<long>(common), next.end()));
+  Executor ex2(ctx());
+  llm::LlmSession fresh(folder, registry, ctx(), ex2);
+  EXPECT_LT(rel_error(continued, fresh.feed(next)), 1e-5);
 }
 
 }  // namespace
