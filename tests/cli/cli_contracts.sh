@@ -131,7 +131,9 @@ expect 0 '"pp_tokens_per_s": [0-9.]+.*"tg_tokens_per_s": [0-9.]+' -- facet bench
 expect 0 '"text":"vey AvbreakbreakbreakпER�ih","tokens":\[5563,6492,2864,2864,2864,11730,717,205,4359,5052\]' -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --max-tokens 16 --stop ography --json
 
 # Chat: the template recognised or named, two turns from stdin, errors.
-chat() { printf 'Hello there\nAnd again\n' | facet chat "$@"; }
+# (stdin from a file, not a pipe: under ASan a forked shell in a pipeline reports its own leaks)
+printf 'Hello there\nAnd again\n' > "$work/chat.txt"
+chat() { facet chat "$@" < "$work/chat.txt"; }
 expect 0 "^[^ ].* [^ ].*" -- chat --model "$models/llama_tiny" --chat-template llama-2 --max-tokens 4
 expect 3 "has no chat template; name one with --chat-template" -- chat --model "$work/tiny.gguf"
 expect 2 "unknown chat template 'alpaca'" -- chat --model "$models/llama_tiny" --chat-template alpaca
