@@ -6,11 +6,11 @@
 #include <sstream>
 
 #include "cli_common.hpp"
+#include "generation.hpp"
 #include "io/npy.hpp"
 #include "llm/llm_session.hpp"
 #include "llm/chat.hpp"
 #include "llm/sampler.hpp"
-#include "llm/text_stream.hpp"
 #include "util/error.hpp"
 
 namespace facet::cli {
@@ -71,24 +71,14 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
       if (!o->logits_out.empty())
         io::write_npy(o->logits_out, HostTensor::from_f32(TensorDesc(DType::F32, {static_cast<int64_t>(logits.size())}), logits));
       llm::Sampler sampler(o->sampler);
-      std::vector<int32_t> context = prompt;
-      llm::TextStream stream(tokenizer, o->stops);
-      for (int i = 0; i < o->max_tokens && !stream.stopped(); ++i) {
-        int32_t next = sampler.sample(logits, context);
-        if (std::find(eos.begin(), eos.end(), next) != eos.end()) break;
-        context.push_back(next);
-        std::string piece = stream.push(next);
-        if (!o->json) std::cout << piece << std::flush;
-        if (i + 1 < o->max_tokens && !stream.stopped()) logits = session.feed({next});
-      }
-      std::string rest = stream.finish();
+      Generation out = generate_reply(session, logits, prompt, tokenizer, eos, sampler, o->stops, o->max_tokens, !o->json);
       if (o->json) {
         nlohmann::json j;
-        j["tokens"] = stream.tokens();
-        j["text"] = stream.text();
+        j["tokens"] = out.tokens;
+        j["text"] = out.text;
         std::cout << j.dump() << "\n";
       } else {
-        std::cout << rest << "\n";
+        std::cout << "\n";
       }
       return 0;
     };

@@ -1,10 +1,19 @@
-// facet run PIPELINE.toml: validate the pipeline (before any GPU work), run it, print outputs.
+// facet run: a pipeline from a TOML file or a model folder. Pipelines of file inputs run once and
+// print their outputs; pipelines with a language model (an input of type tokens) take --image and
+// --prompt/--raw-prompt, run encoders, adapters and the prompt's prefill in one submission, and
+// stream the answer (or print it as --json with tokens and per-stage timings).
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "generation.hpp"
 #include "graph/executor.hpp"
 #include "io/npy.hpp"
+#include "llm/chat.hpp"
+#include "llm/media_prompt.hpp"
+#include "llm/vlm_session.hpp"
+#include "pipeline/model_pipeline.hpp"
 #include "pipeline/pipeline.hpp"
 #include "util/error.hpp"
 #include "vk/context.hpp"
@@ -13,18 +22,92 @@ namespace facet::cli {
 
 namespace {
 struct RunOptions {
-  std::string pipeline;
+  std::string pipeline, model;
+  std::vector<std::string> images;
+  std::string prompt, raw_prompt, chat_template, system;
+  std::vector<std::string> stops;
+  int max_tokens = 256;
+  int64_t context = 0;
+  llm::SamplerOptions sampler;
   bool json = false, profile = false, debug = false, validation = false;
   std::string save_dir;
   uint32_t timeout_ms = 0;
 };
+
+bool has_language_model(const pipeline::PipelineSpec& spec) {
+  for (const auto& in : spec.inputs)
+    if (in.type == pipeline::InputType::Tokens) return true;
+  return false;
+}
+
+int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, plugin::PluginRegistry& registry,
+                       vk::Context& ctx, Executor& executor) {
+  if (o.prompt.empty() == o.raw_prompt.empty())
+    throw UsageError("this pipeline has a language model: give --prompt (a chat message) or --raw-prompt (text as written)");
+  llm::VlmSession vlm(spec, registry, ctx, executor, llm::SessionOptions{o.context, 64});
+  if (!o.images.empty() && !vlm.takes_images()) throw InputError("'" + spec.path + "' takes no images, but --image was given");
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<HostTensor> pixels;
+  for (const auto& path : o.images) pixels.push_back(vlm.load_image(path));
+  const double preprocess_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+
+  llm::MediaPromptOptions mo;
+  if (o.raw_prompt.empty()) {
+    mo.chat = vlm.chat_template(o.chat_template);
+    mo.system = o.system.empty() ? vlm.system_message() : o.system;
+  }
+  mo.images = static_cast<int64_t>(pixels.size());
+  mo.rows_per_image = vlm.rows_per_image();
+  const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), o.raw_prompt.empty() ? o.prompt : o.raw_prompt, mo);
+  if (prompt.ids.empty()) throw InputError("the prompt has no tokens");
+  std::vector<float> logits = vlm.prefill(prompt.ids, pixels);
+  const llm::PrefillTimes prefill = vlm.last_prefill();
+
+  std::vector<int32_t> end_ids = llm::model_eos_ids(vlm.model());
+  if (mo.chat) end_ids = llm::end_of_turn_ids(vlm.tokenizer(), *mo.chat, end_ids);
+  llm::Sampler sampler(o.sampler);
+  std::vector<int32_t> history;
+  for (int32_t id : prompt.ids)
+    if (id >= 0) history.push_back(id);
+  Generation out = generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, o.stops, o.max_tokens, !o.json);
+  if (o.json) {
+    nlohmann::json stages = nlohmann::json::array();
+    for (const auto& s : prefill.stages) stages.push_back({{"stage", s.stage}, {"gpu_ms", s.gpu_ms}});
+    const int64_t image_tokens = mo.images * mo.rows_per_image;
+    nlohmann::json j{{"text", out.text},
+                     {"tokens", out.tokens},
+                     {"prompt_tokens", prompt.ids.size()},
+                     {"image_tokens", image_tokens},
+                     {"timings",
+                      {{"preprocess_ms", preprocess_ms},
+                       {"prefill_ms", prefill.submit_ms},
+                       {"decode_ms", out.decode_ms},
+                       {"decode_tokens_per_s", out.decode_ms > 0 ? 1000.0 * static_cast<double>(out.decode_steps) / out.decode_ms : 0.0},
+                       {"stages", stages}}}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
-  auto* cmd = app.add_subcommand("run", "Run a pipeline from a TOML file");
+  auto* cmd = app.add_subcommand("run", "Run a pipeline from a TOML file or a model folder (LLaVA, LLaMA, ...)");
   auto o = std::make_shared<RunOptions>();
-  cmd->add_option("pipeline", o->pipeline, "Pipeline TOML file")->required();
-  cmd->add_flag("--json", o->json, "Print outputs, stage shapes and timings as JSON");
+  cmd->add_option("pipeline", o->pipeline, "Pipeline TOML file");
+  cmd->add_option("--model", o->model, "Model folder run without a TOML file: LLaVA (llava-hf or the LLaVA repository's layout) or a language model");
+  cmd->add_option("--image", o->images, "Image for the pipeline's image input (repeatable; in the order of the <image> markers)");
+  cmd->add_option("--prompt", o->prompt, "User message, put in the model's chat template (one <image>\\n per image leads it unless it has <image> markers)");
+  cmd->add_option("--raw-prompt", o->raw_prompt, "Prompt sent as written, <image> marking where each image goes");
+  cmd->add_option("--max-tokens", o->max_tokens, "New tokens at most (default 256)")->check(CLI::Range(0, 1 << 20));
+  add_sampler_options(cmd, o->sampler);
+  cmd->add_option("--stop", o->stops, "Stop when the text contains this string (repeatable; not printed)");
+  cmd->add_option("--chat-template", o->chat_template, "Built-in chat template to use instead of the model's");
+  cmd->add_option("--system", o->system, "System message for the chat template");
+  cmd->add_option("--context", o->context, "KV cache positions (default: the model's, at most 4096)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_flag("--json", o->json, "Print outputs (or the answer's text and tokens), stage shapes and timings as JSON");
   cmd->add_flag("--profile", o->profile, "Record GPU time per dispatch");
   cmd->add_flag("--debug", o->debug, "Check every node against its CPU reference");
   cmd->add_flag("--validation", o->validation, "Enable the Khronos validation layer");
@@ -32,11 +115,17 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--save", o->save_dir, "Write each output as <dir>/<stage>.<port>.npy");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      pipeline::PipelineSpec spec = pipeline::parse_pipeline_file(o->pipeline);
+      if (o->pipeline.empty() == o->model.empty()) throw UsageError("give a pipeline TOML file or --model DIR (one of them)");
+      pipeline::PipelineSpec spec = o->pipeline.empty() ? pipeline::model_pipeline(pipeline::ModelFolder::open(o->model))
+                                                         : pipeline::parse_pipeline_file(o->pipeline);
       std::vector<std::string> paths = g.plugin_paths;  // --plugin-path first, then the TOML's
       paths.insert(paths.end(), spec.runtime.plugin_paths.begin(), spec.runtime.plugin_paths.end());
       plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(paths));
-      auto p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched
+      const bool language = has_language_model(spec);
+      if (!language && (!o->images.empty() || !o->prompt.empty() || !o->raw_prompt.empty()))
+        throw UsageError("'" + spec.path + "' has no language model (no input of type tokens); --image and --prompt do not apply");
+      std::unique_ptr<pipeline::Pipeline> p;
+      if (!language) p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched
 
       vk::ContextOptions co;
       co.device = vk::resolve_device_selector(g.device, spec.runtime.device);
@@ -46,6 +135,7 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
       co.memory_limit = spec.runtime.memory_limit_mb << 20;
       vk::Context ctx(co);
       Executor executor(ctx, ExecOptions{o->debug || spec.runtime.debug});
+      if (language) return run_language_model(spec, *o, registry, ctx, executor);
       auto outputs = p->run(ctx, executor);
       const RunStats& st = executor.last_stats();
 

@@ -29,13 +29,26 @@ struct SessionOptions {
 
 class LlmSession {
  public:
+  // The folder's language model as a stage "llm" of its plugin (llm_llama).
   LlmSession(const pipeline::ModelFolder& folder, plugin::PluginRegistry& registry, vk::Context& ctx, Executor& executor,
              SessionOptions options = {});
+  // A language-model stage of a pipeline (its weights a model folder or GGUF file); `path` is the
+  // pipeline file named in errors. The session sets the stage's `context` param.
+  LlmSession(const pipeline::StageSpec& stage, const std::string& path, plugin::PluginRegistry& registry,
+             vk::Context& ctx, Executor& executor, SessionOptions options = {});
   ~LlmSession();
 
   // Appends `ids` at the current position and returns the logits after the last one (f32 [vocab]).
   // InputError (exit 3) when they do not fit the context.
   std::vector<float> feed(const std::vector<int32_t>& ids);
+  // Runs `p` once: a pipeline that contains this session's stage (stage()) fed `n` tokens at
+  // positions position() .. position() + n - 1 through `inputs`, e.g. image encoders and an adapter
+  // whose rows the stage's optional `media` input receives. Returns the stage's logits output
+  // `logits` ("<stage>.logits") and advances the position by n. InputError when n does not fit.
+  std::vector<float> feed(pipeline::Pipeline& p, const std::map<std::string, HostTensor>& inputs, int64_t n);
+  // The stage as the session runs it (context param set); its id names the KV-cache states.
+  const pipeline::StageSpec& stage() const { return stage_; }
+
   // Forgets the cache (position 0).
   void reset();
   // Keeps the first `n` positions (a chat that continues from a shared prefix); later feeds
@@ -51,7 +64,8 @@ class LlmSession {
  private:
   pipeline::Pipeline& pipeline_for(int64_t tokens);
 
-  pipeline::ModelFolder folder_;
+  pipeline::StageSpec stage_;
+  std::string path_;
   plugin::PluginRegistry& registry_;
   vk::Context& ctx_;
   Executor& executor_;

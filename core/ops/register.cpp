@@ -18,6 +18,7 @@ void register_conv(OpRegistry& r);
 void register_resize(OpRegistry& r);
 void register_index(OpRegistry& r);
 void register_state(OpRegistry& r);
+void register_splice(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -36,6 +37,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_resize(r);
   ops::register_index(r);
   ops::register_state(r);
+  ops::register_splice(r);
 }
 
 }  // namespace facet

@@ -100,7 +100,7 @@ PipelineSpec one_stage_pipeline(const ModelFolder& folder, const std::string& pl
   st.component = component;
   st.weights = folder.dir;
   for (const auto& [name, value] : params) st.params.push_back({name, value, {}});
-  st.inputs = {{port, PortRef{port, port, "", {}}}};
+  st.inputs = {{port, {PortRef{port, port, "", {}}}}};
   spec.stages.push_back(st);
   spec.outputs = {PortRef{"encoder.y", "encoder", "y", {}}};
   return spec;
@@ -131,7 +131,7 @@ std::vector<HostTensor> encode_batch(const ModelFolder& folder, const std::strin
     st.component = component;
     st.weights = folder.dir;
     for (const auto& [name, value] : params) st.params.push_back({name, value, {}});
-    st.inputs = {{port, PortRef{in.id, in.id, "", {}}}};
+    st.inputs = {{port, {PortRef{in.id, in.id, "", {}}}}};
     spec.stages.push_back(st);
     spec.outputs.push_back(PortRef{st.id + ".y", st.id, "y", {}});
   }

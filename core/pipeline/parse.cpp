@@ -79,19 +79,15 @@ class Parser {
 
   PortRef port_ref(const toml::node& n) const {
     if (!n.is_string()) fail(n, "a port reference must be a string like \"stage.port\" or \"input_id\"");
-    PortRef r;
-    r.text = n.value<std::string>().value();
+    PortRef r = pipeline::port_ref(n.value<std::string>().value());
     r.pos = pos(n);
-    auto dot = r.text.find('.');
-    r.stage = r.text.substr(0, dot);
-    if (dot != std::string::npos) r.port = r.text.substr(dot + 1);
-    if (r.stage.empty() || (dot != std::string::npos && r.port.empty()) || r.port.find('.') != std::string::npos)
+    if (r.stage.empty() || (r.text.find('.') != std::string::npos && r.port.empty()) || r.port.find('.') != std::string::npos)
       fail(n, "malformed port reference '" + r.text + "' (expected \"stage.port\" or \"input_id\")");
     return r;
   }
 
   void parse(const toml::table& root) {
-    check_keys(root, {"schema_version", "runtime", "input", "stage", "output"}, "the pipeline");
+    check_keys(root, {"schema_version", "runtime", "input", "stage", "output", "chat"}, "the pipeline");
     const toml::node* sv = root.get("schema_version");
     if (!sv) fail(SourcePos{1, 1}, "missing 'schema_version' (this facet reads schema_version = " + std::to_string(kSchemaVersion) + ")");
     if (!sv->is_integer()) fail(*sv, "'schema_version' must be an integer");
@@ -111,6 +107,16 @@ class Parser {
     if (!stages) fail(*st, "'stage' must be an array of tables ([[stage]])");
     for (const auto& e : *stages) parse_stage(e);
     if (const toml::node* out = root.get("output")) parse_output(*out);
+    if (const toml::node* chat = root.get("chat")) parse_chat(*chat);
+  }
+
+  void parse_chat(const toml::node& n) {
+    const toml::table* t = n.as_table();
+    if (!t) fail(n, "[chat] must be a table");
+    check_keys(*t, {"template", "system"}, "[chat]");
+    spec_.chat.pos = pos(n);
+    spec_.chat.template_name = get_string(*t, "template", "[chat]", false);
+    spec_.chat.system = get_string(*t, "system", "[chat]", false);
   }
 
   void parse_runtime(const toml::node& n) {
@@ -163,13 +169,35 @@ class Parser {
   void parse_input(const toml::node& n) {
     const toml::table* t = n.as_table();
     if (!t) fail(n, "each [[input]] must be a table");
-    check_keys(*t, {"id", "file"}, "[[input]]");
+    check_keys(*t, {"id", "type", "file", "processor", "pad_to_square"}, "[[input]]");
     InputSpec in;
     in.pos = pos(n);
     in.id = get_string(*t, "id", "[[input]]", true);
     check_id(*t->get("id"), in.id);
-    get_string(*t, "file", "[[input] " + in.id + "]", true);
-    in.file = path_value(*t->get("file"), t->get("file")->value<std::string>().value());
+    const std::string where = "[[input]] '" + in.id + "'";
+    const std::string type = get_string(*t, "type", where, false);
+    if (type.empty() || type == "file") in.type = InputType::File;
+    else if (type == "image") in.type = InputType::Image;
+    else if (type == "tokens") in.type = InputType::Tokens;
+    else if (type == "positions") in.type = InputType::Positions;
+    else fail(*t->get("type"), "unknown input type '" + type + "' (file, image, tokens, positions)");
+    auto only_for = [&](const char* key, InputType want, const char* type_name) {
+      if (t->get(key) && in.type != want) fail(*t->get(key), std::string("'") + key + "' applies to inputs of type " + type_name);
+    };
+    only_for("file", InputType::File, "file");
+    only_for("processor", InputType::Image, "image");
+    only_for("pad_to_square", InputType::Image, "image");
+    if (in.type == InputType::File) {
+      get_string(*t, "file", where, true);
+      in.file = path_value(*t->get("file"), t->get("file")->value<std::string>().value());
+    } else if (in.type == InputType::Image) {
+      get_string(*t, "processor", where, true);
+      in.processor = path_value(*t->get("processor"), t->get("processor")->value<std::string>().value());
+      if (const toml::node* pad = t->get("pad_to_square")) {
+        if (!pad->is_boolean()) fail(*pad, "'pad_to_square' in " + where + " must be true or false");
+        in.pad_to_square = pad->value<bool>().value();
+      }
+    }
     spec_.inputs.push_back(std::move(in));
   }
 
@@ -207,9 +235,18 @@ class Parser {
     }
     if (const toml::node* in = t->get("inputs")) {
       const toml::table* it = in->as_table();
-      if (!it) fail(*in, "'inputs' in " + where + " must be a table of port = \"source\"");
+      if (!it) fail(*in, "'inputs' in " + where + " must be a table of port = \"source\" or [\"source\", ...]");
       s.inputs_pos = pos(*in);
-      for (const auto& [k, v] : *it) s.inputs.emplace_back(std::string(k.str()), port_ref(v));
+      for (const auto& [k, v] : *it) {
+        std::vector<PortRef> refs;
+        if (const toml::array* list = v.as_array()) {
+          if (list->empty()) fail(v, "port '" + std::string(k.str()) + "' of " + where + " is wired to an empty list");
+          for (const auto& e : *list) refs.push_back(port_ref(e));
+        } else {
+          refs.push_back(port_ref(v));
+        }
+        s.inputs.emplace_back(std::string(k.str()), std::move(refs));
+      }
     } else {
       s.inputs_pos = s.pos;
     }
@@ -237,6 +274,15 @@ class Parser {
 };
 
 }  // namespace
+
+PortRef port_ref(const std::string& text) {
+  PortRef r;
+  r.text = text;
+  auto dot = text.find('.');
+  r.stage = text.substr(0, dot);
+  if (dot != std::string::npos) r.port = text.substr(dot + 1);
+  return r;
+}
 
 PipelineSpec parse_pipeline_text(const std::string& text, const std::string& path) {
   PipelineSpec spec;

@@ -10,6 +10,7 @@
 #include "io/npy.hpp"
 #include "io/weights.hpp"
 #include "plugin/host_api.hpp"
+#include "plugin/loader.hpp"
 #include "util/error.hpp"
 #include "vk/context.hpp"
 #include "vk/kernel_cache.hpp"
@@ -25,7 +26,9 @@ struct Pipeline::Stage {
   facet_weights_t weights;
   std::vector<std::string> string_params;  // storage for STRING values during create
   void* instance = nullptr;
-  std::vector<const PortRef*> input_refs;  // per declared input port
+  // Per declared input port: its sources (several are concatenated along dim 0; none for an
+  // unwired optional input).
+  std::vector<std::vector<const PortRef*>> input_refs;
   std::vector<TensorDesc> outputs;         // per declared output port (inferred)
   ~Stage() {
     if (instance) component->destroy(instance);
@@ -116,6 +119,10 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
       p->input_descs_[in.id] = in.tensor->desc;
       continue;
     }
+    if (in.type != InputType::File)
+      fail(in.pos, "input '" + in.id + "' is given at run time (type " +
+                       (in.type == InputType::Image ? "image: pass --image" : "tokens or positions: pass --prompt") +
+                       "); this command runs pipelines of file inputs only");
     std::error_code ec;
     if (!fs::is_regular_file(in.file, ec)) fail(in.pos, "input '" + in.id + "': file '" + in.file + "' does not exist");
     try {
@@ -168,22 +175,27 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
       }
     }
     // Wiring: each declared input port wired exactly once, to an existing input or stage port.
-    for (const auto& [port, ref] : s.inputs) {
+    for (const auto& [port, refs] : s.inputs) {
       bool known = false;
       for (uint32_t i = 0; i < c.n_inputs; ++i) known |= port == c.inputs[i].name;
-      if (!known) fail(ref.pos, "stage '" + s.id + "': " + s.plugin + "/" + c.name + " has no input port '" + port + "'");
-      if (ref.port.empty()) {
-        if (!p->input_descs_.count(ref.stage)) fail(ref.pos, "stage '" + s.id + "': '" + ref.text + "' is not a pipeline input");
-      } else if (!by_id.count(ref.stage)) {
-        fail(ref.pos, "stage '" + s.id + "': port '" + port + "' is wired to missing stage '" + ref.stage + "'");
+      if (!known) fail(refs.at(0).pos, "stage '" + s.id + "': " + s.plugin + "/" + c.name + " has no input port '" + port + "'");
+      for (const PortRef& ref : refs) {
+        if (ref.port.empty()) {
+          if (!p->input_descs_.count(ref.stage)) fail(ref.pos, "stage '" + s.id + "': '" + ref.text + "' is not a pipeline input");
+        } else if (!by_id.count(ref.stage)) {
+          fail(ref.pos, "stage '" + s.id + "': port '" + port + "' is wired to missing stage '" + ref.stage + "'");
+        }
       }
     }
+    const uint64_t optional = plugin::optional_inputs(c);
     for (uint32_t i = 0; i < c.n_inputs; ++i) {
-      const PortRef* ref = nullptr;
+      std::vector<const PortRef*> refs;
       for (const auto& [port, r] : s.inputs)
-        if (port == c.inputs[i].name) ref = &r;
-      if (!ref) fail(s.inputs_pos, "stage '" + s.id + "': input port '" + std::string(c.inputs[i].name) + "' is not wired");
-      st->input_refs.push_back(ref);
+        if (port == c.inputs[i].name)
+          for (const PortRef& ref : r) refs.push_back(&ref);
+      if (refs.empty() && !(i < 64 && (optional >> i) & 1))
+        fail(s.inputs_pos, "stage '" + s.id + "': input port '" + std::string(c.inputs[i].name) + "' is not wired");
+      st->input_refs.push_back(std::move(refs));
     }
     resolved[s.id] = std::move(st);
   }
@@ -196,7 +208,8 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
     for (const StageSpec& s : spec.stages) {
       if (done.count(s.id)) continue;
       bool ready = true;
-      for (const PortRef* r : resolved[s.id]->input_refs) ready &= r->port.empty() || done.count(r->stage);
+      for (const auto& refs : resolved[s.id]->input_refs)
+        for (const PortRef* r : refs) ready &= r->port.empty() || done.count(r->stage);
       if (ready) {
         done.insert(s.id);
         order.push_back(s.id);
@@ -243,18 +256,37 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
 
     std::vector<facet_tensor_desc> ins;
     for (uint32_t i = 0; i < c.n_inputs; ++i) {
-      const PortRef& ref = *st.input_refs[i];
+      const std::string port = c.inputs[i].name;
+      if (st.input_refs[i].empty()) {  // an unwired optional input
+        ins.push_back(facet_tensor_desc{FACET_DTYPE_ANY, 0, {0, 0, 0, 0}});
+        continue;
+      }
       TensorDesc d;
-      if (ref.port.empty()) {
-        d = p->input_descs_.at(ref.stage);
-      } else {
-        auto it = port_descs.find(ref.text);
-        if (it == port_descs.end()) fail(ref.pos, "stage '" + s.id + "': stage '" + ref.stage + "' has no output port '" + ref.port + "'");
-        d = it->second;
+      std::string what;
+      for (const PortRef* ref : st.input_refs[i]) {
+        TensorDesc one;
+        if (ref->port.empty()) {
+          one = p->input_descs_.at(ref->stage);
+        } else {
+          auto it = port_descs.find(ref->text);
+          if (it == port_descs.end()) fail(ref->pos, "stage '" + s.id + "': stage '" + ref->stage + "' has no output port '" + ref->port + "'");
+          one = it->second;
+        }
+        if (what.empty()) {
+          d = one;
+        } else {  // concatenated along dim 0: the rest must agree
+          bool same = one.dtype == d.dtype && one.rank == d.rank && one.rank >= 1;
+          for (uint32_t k = 1; same && k < one.rank; ++k) same = one.dims[k] == d.dims[k];
+          if (!same)
+            fail(ref->pos, "stage '" + s.id + "': port '" + port + "' concatenates " + what + " " + d.str() + " and '" +
+                               ref->text + "' " + one.str() + ", which differ beyond their first dim");
+          d.dims[0] += one.dims[0];
+        }
+        what += (what.empty() ? "'" : " + '") + ref->text + "'";
       }
       if (!satisfies(d, c.inputs[i].contract))
-        fail(ref.pos, "stage '" + s.id + "': input port '" + std::string(c.inputs[i].name) + "' expects " +
-                          contract_str(c.inputs[i].contract) + " but '" + ref.text + "' is " + d.str());
+        fail(st.input_refs[i][0]->pos, "stage '" + s.id + "': input port '" + port + "' expects " +
+                                           contract_str(c.inputs[i].contract) + " but " + what + " is " + d.str());
       ins.push_back(plugin::to_c(d));
     }
     std::vector<facet_tensor_desc> outs(c.n_outputs);
@@ -289,7 +321,8 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
   } else {
     std::set<std::string> consumed;
     for (const auto& st : p->stages_)
-      for (const PortRef* r : st->input_refs) consumed.insert(r->text);
+      for (const auto& refs : st->input_refs)
+        for (const PortRef* r : refs) consumed.insert(r->text);
     for (const auto& st : p->stages_)
       for (uint32_t i = 0; i < st->component->n_outputs; ++i) {
         std::string ref = st->spec->id + "." + st->component->outputs[i].name;
@@ -334,7 +367,20 @@ std::map<std::string, HostTensor> Pipeline::run(vk::Context& ctx, Executor& exec
     handle.stage = st->spec->id;
     handle.plugin = st->plugin;
     std::vector<facet_tensor> ins;
-    for (const PortRef* r : st->input_refs) ins.push_back(values.at(r->text));
+    for (size_t i = 0; i < st->input_refs.size(); ++i) {
+      const auto& refs = st->input_refs[i];
+      if (refs.empty()) {
+        ins.push_back(FACET_NO_TENSOR);
+      } else if (refs.size() == 1) {
+        ins.push_back(values.at(refs[0]->text));
+      } else {  // several sources: concatenated along dim 0, pairwise
+        ValueId v = values.at(refs[0]->text);
+        for (size_t k = 1; k < refs.size(); ++k)
+          v = graph.op(st->spec->id + ".concat." + c.inputs[i].name + "." + std::to_string(k), "concat",
+                       {v, values.at(refs[k]->text)}, {{"dim", int64_t{0}}});
+        ins.push_back(v);
+      }
+    }
     std::vector<facet_tensor> outs(c.n_outputs, 0);
     facet_error err{};
     facet_status s = c.build(st->instance, &handle, ins.data(), outs.data(), &err);

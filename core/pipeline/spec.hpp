@@ -37,11 +37,30 @@ struct PortRef {
   SourcePos pos;
 };
 
+// What feeds a pipeline input. `File`: an NPY file. The others are given at run time by the
+// commands that run language models (facet run): `Image` the preprocessed pixels of each --image
+// (the stages that depend on it run once per image), `Tokens` the prompt's token ids, `Positions`
+// their positions in the KV cache.
+enum class InputType { File, Image, Tokens, Positions };
+
 struct InputSpec {
   std::string id;
-  std::string file;  // NPY, resolved against the TOML's folder
+  InputType type = InputType::File;
+  std::string file;  // File: NPY, resolved against the TOML's folder
+  // Image: folder holding preprocessor_config.json (or the file itself), and LLaVA-1.5's
+  // image_aspect_ratio = "pad" (pad to a square of the processor's mean color first).
+  std::string processor;
+  bool pad_to_square = false;
   // Set instead of `file` by commands that build a pipeline in code (facet embed): the tensor itself.
   std::shared_ptr<const HostTensor> tensor;
+  SourcePos pos;
+};
+
+// The chat settings of a pipeline with a language model ([chat]).
+struct ChatSpec {
+  std::string template_name;  // empty: the one recognised from the LLM's tokenizer_config.json
+  std::string system;         // system message; empty: none
+  std::string fallback_template;  // used when the tokenizer has no template Facet recognises
   SourcePos pos;
 };
 
@@ -51,7 +70,8 @@ struct StageSpec {
   std::string component;  // empty: the plugin's only component
   std::string weights;    // empty: none
   std::vector<ParamSpec> params;
-  std::vector<std::pair<std::string, PortRef>> inputs;  // port -> source
+  // port -> sources: one, or several concatenated along their first dim (in this order).
+  std::vector<std::pair<std::string, std::vector<PortRef>>> inputs;
   SourcePos pos, plugin_pos, weights_pos, inputs_pos;
 };
 
@@ -73,9 +93,13 @@ struct PipelineSpec {
   std::vector<StageSpec> stages;
   std::vector<PortRef> outputs;  // empty: every stage output no other stage consumes
   SourcePos outputs_pos;
+  ChatSpec chat;
 
   std::string where(const SourcePos& p) const;  // "file:line:column"
 };
+
+// A reference to an input ("id") or a stage port ("stage.port") made in code.
+PortRef port_ref(const std::string& text);
 
 // Parses a pipeline file; throws InputError "file:line:column: message" on syntax errors,
 // unknown keys, wrong types, or unset ${VARIABLES} in paths.

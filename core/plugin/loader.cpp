@@ -22,6 +22,10 @@ std::vector<std::string> LoadedPlugin::component_names() const {
   return out;
 }
 
+uint64_t optional_inputs(const facet_component_desc& c) {
+  return c.struct_size >= offsetof(facet_component_desc, optional_inputs) + sizeof(uint64_t) ? c.optional_inputs : 0;
+}
+
 static std::string abi_string(uint32_t major, uint32_t minor) { return std::to_string(major) + "." + std::to_string(minor); }
 
 void validate_descriptor(const facet_plugin_desc* d, const std::string& path, const std::string& expected_name) {
@@ -48,7 +52,7 @@ void validate_descriptor(const facet_plugin_desc* d, const std::string& path, co
   for (uint32_t i = 0; i < d->n_components; ++i) {
     const facet_component_desc& c = d->components[i];
     std::string cname = c.name ? std::string(c.name) : std::string("#").append(std::to_string(i));
-    if (c.struct_size < sizeof(facet_component_desc)) throw fail("component '" + cname + "' descriptor too small");
+    if (c.struct_size < offsetof(facet_component_desc, optional_inputs)) throw fail("component '" + cname + "' descriptor too small");
     if (!c.name || !*c.name) throw fail("component #" + std::to_string(i) + " has no name");
     if (c.kind > FACET_KIND_GENERATOR) throw fail("component '" + cname + "' has an unknown kind");
     const char* missing = !c.create ? "create" : !c.infer ? "infer" : !c.build ? "build" : !c.destroy ? "destroy" : nullptr;
@@ -62,6 +66,8 @@ void validate_descriptor(const facet_plugin_desc* d, const std::string& path, co
       if (!c.outputs[p].name || c.outputs[p].contract.rank > FACET_MAX_DIMS) throw fail("component '" + cname + "' has a malformed output port");
     for (uint32_t p = 0; p < c.n_params; ++p)
       if (!c.params[p].name || c.params[p].type > FACET_PARAM_STRING) throw fail("component '" + cname + "' has a malformed param");
+    if (c.n_inputs < 64 && (optional_inputs(c) >> c.n_inputs) != 0)
+      throw fail("component '" + cname + "' marks optional inputs it does not have");
     for (uint32_t j = 0; j < i; ++j)
       if (std::strcmp(d->components[j].name, c.name) == 0) throw fail("component '" + cname + "' declared twice");
   }

@@ -29,6 +29,9 @@ struct LoadedPlugin {
   std::vector<std::string> component_names() const;
 };
 
+// Bit i set: input port i of `c` may stay unwired (ABI 1.3; 0 for components of older plugins).
+uint64_t optional_inputs(const facet_component_desc& c);
+
 // Throws PluginError naming the file and the reason.
 std::shared_ptr<const LoadedPlugin> load_plugin(const std::string& path);
 

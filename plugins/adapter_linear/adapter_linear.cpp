@@ -1,5 +1,6 @@
 // adapter_linear: y = x W^T + b, the linear vision-to-language projector (LLaVA-1's projector,
 // and the building block of the MLP adapters). Built from the core matmul op only.
+#include <facet/nn.hpp>
 #include <facet/plugin.hpp>
 
 namespace {
@@ -19,15 +20,14 @@ class Linear : public Component {
 
   explicit Linear(const StageConfig& cfg) : weights_(cfg.weights()), prefix_(cfg.get_string("prefix")) {
     Desc w = weights_.desc(prefix_ + "weight");  // throws naming the tensor when absent
-    if (w.rank != 2 || (w.dtype != FACET_DTYPE_F32 && w.dtype != FACET_DTYPE_F16))
-      throw Error("tensor '" + prefix_ + "weight' must be f32 or f16 [out, in]");
+    if (w.rank != 2) throw Error("tensor '" + prefix_ + "weight' must be 2-D [out, in]");
     out_ = w.dims[0];
     in_ = w.dims[1];
     has_bias_ = weights_.has(prefix_ + "bias");
     if (has_bias_) {
       Desc b = weights_.desc(prefix_ + "bias");
-      if (b.dtype != FACET_DTYPE_F32 || b.rank != 1 || b.dims[0] != out_)
-        throw Error("tensor '" + prefix_ + "bias' must be f32 [" + std::to_string(out_) + "]");
+      if (b.rank != 1 || b.dims[0] != out_)
+        throw Error("tensor '" + prefix_ + "bias' must be [" + std::to_string(out_) + "]");
     }
   }
 
@@ -41,7 +41,7 @@ class Linear : public Component {
   std::vector<Tensor> build(Graph& g, const std::vector<Tensor>& in) override {
     Tensor w = g.weight(weights_, prefix_ + "weight");  // f32|f16 [out, in]
     if (!has_bias_) return {g.op("matmul", "proj", {in[0], w})};
-    Tensor b = g.weight(weights_, prefix_ + "bias");  // f32 [out]
+    Tensor b = nn::param(g, weights_, prefix_ + "bias");  // f32 [out]
     return {g.op("matmul", "proj", {in[0], w, b})};
   }
 

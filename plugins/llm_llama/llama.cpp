@@ -1,5 +1,6 @@
 // LLaMA-family decoder, as Hugging Face's LlamaForCausalLM computes it, one chunk of T tokens:
 //   x = embed_tokens[ids]                                         // f32 [T, D]
+//   x[t] = media[-1 - ids[t]] where ids[t] < 0                    // image tokens (LLaVA's merge)
 //   per layer i:
 //     h = rms_norm(x) * input_layernorm
 //     q, k, v = h Wq^T (+bq), h Wk^T (+bk), h Wv^T (+bv)          // [T, H, Dh], [T, Hkv, Dh]
@@ -30,6 +31,10 @@ namespace {
 
 bool supported_type(const std::string& t) { return t == "llama" || t == "mistral" || t == "qwen2"; }
 
+// The LLaVA repository's checkpoints (LlavaLlamaForCausalLM, LlavaMistralForCausalLM) keep a
+// LLaMA/Mistral config and the language model's tensors under their usual names.
+bool llava_repo_type(const std::string& t) { return t == "llava_llama" || t == "llava_mistral"; }
+
 }  // namespace
 
 std::string Llama::p(const std::string& name) const { return gguf_ ? gguf_name(name) : prefix_ + name; }
@@ -46,10 +51,11 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
   if (type == "llava") {
     c = root.sub("text_config");
     if (prefix_.empty()) prefix_ = "language_model.";
-  } else if (!supported_type(type)) {
-    throw Error("config.json: model_type '" + type + "' is not a LLaMA-family model (llama, mistral, qwen2, llava)");
+  } else if (!supported_type(type) && !llava_repo_type(type)) {
+    throw Error("config.json: model_type '" + type +
+                "' is not a LLaMA-family model (llama, mistral, qwen2, llava, llava_llama, llava_mistral)");
   }
-  const std::string text_type = c.get_string("model_type", "llama");
+  const std::string text_type = llava_repo_type(type) ? "llama" : c.get_string("model_type", "llama");
   if (!supported_type(text_type)) throw Error("config.json: text model_type '" + text_type + "' is not supported");
   // LlamaConfig defaults.
   dim_ = c.get_int("hidden_size", 4096);
@@ -104,6 +110,9 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
 
 std::vector<Desc> Llama::infer(const std::vector<Desc>& in) {
   const int64_t t = in[0].dims[0];
+  if (!in[2].absent() && in[2].dims[1] != dim_)
+    throw Error("media rows of width " + std::to_string(in[2].dims[1]) + " do not match the language model's hidden_size " +
+                std::to_string(dim_) + " (the adapter's output width must equal it)");
   if (in[1].dims[0] != t)
     throw Error("ids [" + std::to_string(t) + "] and positions [" + std::to_string(in[1].dims[0]) + "] differ in length");
   if (t < 1 || t > context_)
@@ -151,6 +160,7 @@ std::vector<Tensor> Llama::build(sdk::Graph& g, const std::vector<Tensor>& in) {
   Tensor cos_t = g.constant("rope.cos", Desc(FACET_DTYPE_F32, {context_, half}), cos_v);
   Tensor sin_t = g.constant("rope.sin", Desc(FACET_DTYPE_F32, {context_, half}), sin_v);
   Tensor x = g.op("get_rows", "embed_tokens", {g.weight(w_, p("model.embed_tokens.weight")), ids});  // f32 [T, D]
+  if (in[2].present()) x = g.op("splice_rows", "embed_media", {x, in[2], ids});                         // f32 [T, D]
   for (int64_t i = 0; i < layers_; ++i) {
     const std::string l = "model.layers." + std::to_string(i) + ".";
     const std::string n = "blk." + std::to_string(i) + ".";

@@ -17,11 +17,14 @@ class Llama : public sdk::Component {
   static constexpr facet_component_kind kind = FACET_KIND_LLM;
   static constexpr const char* doc =
       "LLaMA-family decoder: token ids i32 [T] at absolute positions i32 [T] -> logits f32 [1, vocab] (last "
-      "position) or [T, vocab]; keys and values go to a KV cache of `context` positions kept between runs";
+      "position) or [T, vocab]; keys and values go to a KV cache of `context` positions kept between runs; "
+      "a negative id -1-r takes row r of the optional media [N, hidden] (image tokens from an adapter)";
   static inline const sdk::Ports inputs = {
-      {"ids", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] token ids"},
+      {"ids", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] token ids; -1 - r: row r of media"},
       {"positions", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] absolute positions (0-based, < context)"},
+      {"media", sdk::contract(FACET_DTYPE_F32, {-1, -1}), "optional f32 [N, hidden_size] embeddings of media tokens"},
   };
+  static constexpr uint64_t optional_inputs = 1u << 2;  // media
   static inline const sdk::Ports outputs = {{"logits", sdk::contract(FACET_DTYPE_F32, {-1, -1}), "f32 [1 or T, vocab]"}};
   static inline const sdk::Params params = {
       {"context", FACET_PARAM_INT, 0, "0", "KV cache positions (0: max_position_embeddings, at most 4096)"},

@@ -40,12 +40,16 @@ def rotate_half(x):
 
 def forward(w, cfg, ids):
     """ids: list of token ids (positions 0..T-1). Returns logits [T, vocab]."""
+    return forward_embeds(w, cfg, w["model.embed_tokens.weight"][torch.tensor(ids)])
+
+
+def forward_embeds(w, cfg, x):
+    """x: input embeddings [T, hidden] (positions 0..T-1). Returns logits [T, vocab]."""
     d, heads = cfg["hidden_size"], cfg["num_attention_heads"]
     kv = cfg.get("num_key_value_heads", heads)
     hd = cfg.get("head_dim", d // heads)
     eps = cfg.get("rms_norm_eps", 1e-6)
-    t = len(ids)
-    x = w["model.embed_tokens.weight"][torch.tensor(ids)]
+    t = x.shape[0]
     freqs = torch.arange(t).float()[:, None] * inv_freq(cfg)[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]

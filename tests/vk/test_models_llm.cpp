@@ -29,16 +29,6 @@ nlohmann::json cases() {
   return nlohmann::json::parse(f);
 }
 
-double rel_error(const std::vector<float>& got, const std::vector<float>& want) {
-  EXPECT_EQ(got.size(), want.size());
-  double err = 0, scale = 0;
-  for (size_t i = 0; i < got.size() && i < want.size(); ++i) {
-    err = std::max(err, std::fabs(double(got[i]) - want[i]));
-    scale = std::max(scale, std::fabs(double(want[i])));
-  }
-  return err / scale;
-}
-
 class LlmModels : public VkTest {
  protected:
   plugin::PluginRegistry registry{{FACET_PLUGIN_DIR}};

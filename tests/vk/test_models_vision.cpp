@@ -48,13 +48,7 @@ class VisionModels : public VkTest {
 // Largest |got - want| relative to max |want|.
 double rel_error(const HostTensor& got, const HostTensor& want) {
   EXPECT_EQ(got.desc, want.desc);
-  std::vector<float> g = got.to_f32(), w = want.to_f32();
-  double err = 0, scale = 0;
-  for (size_t i = 0; i < g.size() && i < w.size(); ++i) {
-    err = std::max(err, std::fabs(static_cast<double>(g[i]) - w[i]));
-    scale = std::max(scale, std::fabs(static_cast<double>(w[i])));
-  }
-  return err / scale;
+  return test::rel_error(got.to_f32(), want.to_f32());
 }
 
 struct Case {

@@ -52,6 +52,36 @@ TEST_F(LayoutOpsTest, PermuteSliceConcatInterleave) {
   }
 }
 
+// splice_rows: image rows in place of their placeholder tokens. T = 37 and D = 13 are not
+// multiples of a workgroup or subgroup; media row references -1 .. -5 (and one out of range,
+// clamped) are mixed with text rows.
+TEST_F(LayoutOpsTest, SpliceRowsPutsMediaRowsInPlaceOfNegativeIds) {
+  const int64_t T = 37, D = 13, N = 5;
+  TensorDesc xd(DType::F32, {T, D}), md(DType::F32, {N, D});
+  std::vector<int32_t> ids(T);
+  for (int64_t t = 0; t < T; ++t) ids[t] = (t >= 3 && t < 3 + N) ? static_cast<int32_t>(-1 - (t - 3)) : static_cast<int32_t>(t * 7);
+  ids[T - 1] = -9;  // beyond the media: clamped to the last row
+  std::map<std::string, HostTensor> in = {{"x", HostTensor::from_f32(xd, random_values(T * D, 3))},
+                                          {"m", HostTensor::from_f32(md, random_values(N * D, 4))},
+                                          {"ids", HostTensor::from_i32(ids)}};
+  Graph g(core_ops());
+  ValueId y = g.op("splice", "splice_rows", {g.input("x", xd), g.input("m", md), g.input("ids", TensorDesc(DType::I32, {T}))});
+  g.mark_output(y, "y");
+  auto out = run_on_both_layouts(g, in, 0.0);
+  std::vector<float> yv = out.at("y").to_f32(), xv = in.at("x").to_f32(), mv = in.at("m").to_f32();
+  for (int64_t d = 0; d < D; ++d) {
+    EXPECT_EQ(yv[0 * D + d], xv[0 * D + d]);
+    EXPECT_EQ(yv[3 * D + d], mv[0 * D + d]);
+    EXPECT_EQ(yv[7 * D + d], mv[4 * D + d]);
+    EXPECT_EQ(yv[8 * D + d], xv[8 * D + d]);
+    EXPECT_EQ(yv[(T - 1) * D + d], mv[(N - 1) * D + d]);
+  }
+  Graph bad(core_ops());
+  EXPECT_THROW(bad.op("s", "splice_rows", {bad.input("x", xd), bad.input("m", TensorDesc(DType::F32, {N, D + 1})),
+                                            bad.input("ids", TensorDesc(DType::I32, {T}))}),
+               InputError);
+}
+
 TEST_F(LayoutOpsTest, BadAttributesAreErrors) {
   Graph g(core_ops());
   ValueId x = g.input("x", TensorDesc(DType::F32, {2, 3}));

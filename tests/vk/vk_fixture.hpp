@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <random>
 
@@ -79,6 +81,17 @@ inline double nmse(const std::vector<float>& got, const std::vector<float>& want
     r += double(want[i]) * want[i];
   }
   return e / std::max(r, 1e-30);
+}
+
+// The largest absolute error relative to the largest reference magnitude (sizes must agree).
+inline double rel_error(const std::vector<float>& got, const std::vector<float>& want) {
+  EXPECT_EQ(got.size(), want.size());
+  double err = 0, scale = 0;
+  for (size_t i = 0; i < got.size() && i < want.size(); ++i) {
+    err = std::max(err, std::fabs(double(got[i]) - want[i]));
+    scale = std::max(scale, std::fabs(double(want[i])));
+  }
+  return err / scale;
 }
 
 }  // namespace facet::test

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define FACET_ABI_MAJOR 1
-#define FACET_ABI_MINOR 2
+#define FACET_ABI_MINOR 3
 #define FACET_PLUGIN_ENTRY_SYMBOL "facet_plugin_entry"
 #define FACET_MAX_DIMS 4
 #define FACET_ERROR_CAPACITY 512
@@ -107,6 +107,7 @@ typedef struct facet_param_value {
 typedef struct facet_weights_t* facet_weights; /* a stage's weight file(s), read lazily */
 typedef struct facet_graph_t* facet_graph;     /* the graph a component adds its nodes to */
 typedef uint32_t facet_tensor;                 /* a value inside a facet_graph */
+#define FACET_NO_TENSOR 0xFFFFFFFFu            /* an unwired optional input (ABI 1.3) */
 
 /* Attribute of a core op (see docs/ops.md for each op's attributes). */
 typedef enum facet_attr_type { FACET_ATTR_INT = 0, FACET_ATTR_FLOAT = 1 } facet_attr_type;
@@ -212,6 +213,10 @@ typedef struct facet_component_desc {
                         facet_tensor* outputs, facet_error* error);
   /* Required. */
   void (*destroy)(void* instance);
+  /* Since 1.3 (read only when struct_size covers it). Bit i set: input port i may be left
+   * unwired. An unwired input reaches infer() as a desc with dtype FACET_DTYPE_ANY and rank 0,
+   * and build() as FACET_NO_TENSOR. */
+  uint64_t optional_inputs;
 } facet_component_desc;
 
 /* An embedded SPIR-V kernel, registered by the host as `name`. */

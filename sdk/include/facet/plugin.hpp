@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace facet::sdk {
@@ -79,6 +80,8 @@ struct Desc : facet_tensor_desc {
     for (int64_t d : shape) dims[i++] = d;
   }
   int64_t dim(int i) const { return dims[i < 0 ? static_cast<int>(rank) + i : i]; }
+  // An unwired optional input (ABI 1.3) as infer() sees it.
+  bool absent() const { return dtype == FACET_DTYPE_ANY && rank == 0; }
   int64_t elements() const {
     int64_t n = 1;
     for (uint32_t i = 0; i < rank; ++i) n *= dims[i];
@@ -90,6 +93,8 @@ struct Desc : facet_tensor_desc {
 struct Tensor {
   facet_graph graph = nullptr;
   facet_tensor id = 0;
+  // False for an unwired optional input (ABI 1.3).
+  bool present() const { return id != FACET_NO_TENSOR; }
   Desc desc() const {
     facet_tensor_desc d{};
     detail::check(host().graph_desc(graph, id, &d), "graph_desc");
@@ -258,13 +263,26 @@ inline facet_tensor_desc contract(facet_dtype dtype, std::initializer_list<int64
 }
 
 // Base class of components. Derived classes also declare (static):
-//   name, kind, doc, inputs (Ports), outputs (Ports), params (Params).
+//   name, kind, doc, inputs (Ports), outputs (Ports), params (Params),
+//   and optionally `static constexpr uint64_t optional_inputs` (bit i: input i may stay unwired;
+//   infer() then sees Desc::absent() and build() a Tensor that is not present()).
 class Component {
  public:
   virtual ~Component() = default;
   virtual std::vector<Desc> infer(const std::vector<Desc>& inputs) = 0;
   virtual std::vector<Tensor> build(Graph& graph, const std::vector<Tensor>& inputs) = 0;
 };
+
+namespace detail {
+template <class C, class = void>
+struct optional_mask {
+  static constexpr uint64_t value = 0;
+};
+template <class C>
+struct optional_mask<C, std::void_t<decltype(C::optional_inputs)>> {
+  static constexpr uint64_t value = C::optional_inputs;
+};
+}  // namespace detail
 
 template <class C>
 facet_component_desc component() {
@@ -304,6 +322,7 @@ facet_component_desc component() {
     });
   };
   d.destroy = [](void* instance) { delete static_cast<Component*>(instance); };
+  d.optional_inputs = detail::optional_mask<C>::value;
   return d;
 }
 

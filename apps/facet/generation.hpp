@@ -1,0 +1,27 @@
+// The decoding loop shared by facet generate and facet run: sample, stop at an end id or a stop
+// string, stream the text, feed the token back.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "llm/llm_session.hpp"
+#include "llm/sampler.hpp"
+#include "text/tokenizer.hpp"
+
+namespace facet::cli {
+
+struct Generation {
+  std::vector<int32_t> tokens;  // the new tokens (an end id or stop string not included)
+  std::string text;             // their text, cut before a stop string
+  int64_t decode_steps = 0;     // tokens fed back to the model
+  double decode_ms = 0;         // wall time of those feeds
+};
+
+// Up to `max_tokens` tokens after `logits` (the prompt's last logits); `history` is the prompt
+// (for the repetition penalty). With `print`, text goes to stdout as it is decided.
+Generation generate_reply(llm::LlmSession& session, std::vector<float> logits, std::vector<int32_t> history,
+                          const text::Tokenizer& tokenizer, const std::vector<int32_t>& end_ids, llm::Sampler& sampler,
+                          const std::vector<std::string>& stops, int max_tokens, bool print);
+
+}  // namespace facet::cli

@@ -1,0 +1,43 @@
+// Prompts with images: text in which each "<image>" marks where an image's rows go, turned into
+// token ids whose image positions reference media rows (-1 - r for row r), so that the language
+// model's `media` input puts the adapter's output there.
+//
+// Chat prompts (facet run --prompt) are the user message of the model's chat template. When it
+// has no marker, one "<image>\n" per image leads it (LLaVA's DEFAULT_IMAGE_TOKEN + '\n' + question).
+// Raw prompts (--raw-prompt) are tokenized as written (BOS as the tokenizer adds it). Either way the
+// number of markers must equal the number of images (InputError, exit 3).
+//
+// Tokenization around a marker follows the model's files: when the tokenizer has "<image>" as an
+// added special token (llava-hf), the text is encoded once with the markers as that token, which
+// then expands to the image's rows; otherwise (the LLaVA repository's tokenizer) the text is
+// split at the markers and each piece encoded on its own, only the first with BOS, as LLaVA's
+// tokenizer_image_token does. Special-token literals typed by the user stay text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llm/chat_template.hpp"
+#include "text/tokenizer.hpp"
+
+namespace facet::llm {
+
+inline constexpr const char* kImageMarker = "<image>";
+
+struct MediaPrompt {
+  std::vector<int32_t> ids;  // token ids; -1 - r: row r of the media
+  int64_t images = 0;
+};
+
+struct MediaPromptOptions {
+  std::optional<ChatTemplate> chat;  // nullopt: a raw prompt
+  std::string system;                // chat system message (empty: none)
+  int64_t images = 0;                // images given with the prompt
+  int64_t rows_per_image = 0;        // media rows each image contributes
+};
+
+MediaPrompt encode_media_prompt(const text::Tokenizer& tokenizer, const std::string& prompt, const MediaPromptOptions& options);
+
+}  // namespace facet::llm

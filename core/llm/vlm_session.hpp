@@ -1,0 +1,83 @@
+// VlmSession: a pipeline with a language model and, optionally, images (LLaVA, MoF, Q-Former,
+// resampler pipelines; a llava folder). The pipeline has an input of type "tokens" and one of type
+// "positions" wired to the LLM stage's `ids` and `positions` ports, and at most one input of type
+// "image" from which the vision stages (encoders, adapters) feed the LLM's `media` port.
+//
+// A prompt with K images runs in one submission: the vision stages are repeated once per image
+// (ids "<stage>", "<stage>#1", ...; they share their weights), their media rows are concatenated
+// in image order, and the LLM reads them where the prompt's ids reference them (media_prompt.hpp).
+// Tensors stay on the device from the pixels to the logits. Decoding then feeds one token at a
+// time through the LLM stage alone, whose KV cache (states named after the stage) is shared.
+//
+// Ownership: borrows the registry, context and executor; they must outlive the session.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/image.hpp"
+#include "io/image_processor.hpp"
+#include "llm/chat_template.hpp"
+#include "llm/llm_session.hpp"
+#include "llm/media_prompt.hpp"
+#include "pipeline/spec.hpp"
+
+namespace facet::llm {
+
+struct StageTime {
+  std::string stage;  // stage id (copies per image counted under the stage they copy)
+  double gpu_ms = 0;  // device time of its dispatches (profiling only)
+};
+
+struct PrefillTimes {
+  double preprocess_ms = 0;  // image decoding and preprocessing (host)
+  double submit_ms = 0;      // the prefill submission, wall time
+  std::vector<StageTime> stages;  // per stage, in pipeline order, when the context profiles
+};
+
+class VlmSession {
+ public:
+  // InputError (3) / PluginError (4) with the pipeline file's positions for a malformed pipeline.
+  VlmSession(const pipeline::PipelineSpec& spec, plugin::PluginRegistry& registry, vk::Context& ctx,
+             Executor& executor, SessionOptions options = {});
+  ~VlmSession();
+
+  // The LLM stage's model folder (tokenizer, generation config).
+  const pipeline::ModelFolder& model() const { return *model_; }
+  const text::Tokenizer& tokenizer() const { return *tokenizer_; }
+  // [chat] template, else the tokenizer's, else the pipeline's fallback (InputError when none).
+  ChatTemplate chat_template(const std::string& override_name = "") const;
+  const std::string& system_message() const { return spec_.chat.system; }
+  bool takes_images() const { return image_input_ >= 0; }
+  int64_t rows_per_image() const { return rows_per_image_; }
+
+  // Decoded and preprocessed as the image input says; InputError naming the file.
+  HostTensor load_image(const std::string& path) const;
+
+  // Feeds the prompt's ids (negative ids reference rows of the images, in order) and returns the
+  // logits after the last one. With images, one submission runs encoders, adapters and the LLM.
+  std::vector<float> prefill(const std::vector<int32_t>& ids, const std::vector<HostTensor>& pixels);
+  const PrefillTimes& last_prefill() const { return times_; }
+  LlmSession& llm() { return *llm_; }
+
+ private:
+  pipeline::PipelineSpec with_images(int64_t images, int64_t tokens) const;
+
+  pipeline::PipelineSpec spec_;
+  plugin::PluginRegistry& registry_;
+  vk::Context& ctx_;
+  Executor& executor_;
+  int image_input_ = -1, tokens_input_ = -1, positions_input_ = -1;
+  size_t llm_stage_ = 0;
+  std::vector<bool> per_image_;  // by stage: depends on the image input
+  io::ImageProcessorConfig processor_;
+  int64_t rows_per_image_ = 0;
+  std::unique_ptr<pipeline::ModelFolder> model_;
+  std::unique_ptr<text::Tokenizer> tokenizer_;
+  std::unique_ptr<LlmSession> llm_;
+  PrefillTimes times_;
+};
+
+}  // namespace facet::llm

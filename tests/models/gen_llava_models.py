@@ -1,0 +1,246 @@
+#!/usr/bin/python3
+"""Writes two tiny random LLaVA-1.5 checkpoints and the goldens of a PyTorch reference:
+
+  llava_tiny       llava-hf layout (LlavaForConditionalGeneration): vision_tower.* (the CLIP tower
+                   of clip_tiny, stored in f16), multi_modal_projector.linear_1/2, language_model.*
+                   (tied head); images resized and center-cropped by the folder's processor.
+  llava_repo_tiny  the LLaVA repository's layout (LlavaLlamaForCausalLM): model.* and lm_head
+                   (untied), model.mm_projector.0/2 (mlp2x_gelu), image_aspect_ratio "pad", and the
+                   CLIP tower named by mm_vision_tower (the hub id "facet-test/clip-tiny", which the
+                   tests point at clip_tiny through a Hugging Face hub cache).
+
+Both use the real LLaMA-2 vocabulary (tests/data/tokenizers/llama2); llava_tiny's tokenizer adds
+"<image>" (32000) and "<pad>" (32001) as llava-hf's does (tests/data/tokenizers/llava).
+
+Run from this folder with Debian's /usr/bin/python3, in three steps:
+  /usr/bin/python3 gen_llava_models.py tokenizers
+  NODE_PATH=<folder with node_modules/@lenml/tokenizers> node gen_llava_prompts.mjs
+  /usr/bin/python3 gen_llava_models.py models
+The node step writes goldens/llava/prompt_ids.json: the ids transformers.js's tokenizer engine gives
+for each prompt (with the <image> token, or split at the markers as LLaVA's tokenizer_image_token
+does); the reference puts the projected image rows where the markers are."""
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import gen_images
+import gen_vision_models as gv
+import reference_llm as llm
+import reference_preprocess as pre
+import reference_vision as ref
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKENIZERS = os.path.join(HERE, "..", "data", "tokenizers")
+GOLDENS = os.path.join(HERE, "goldens", "llava")
+IMAGE_TOKEN, PAD_TOKEN = 32000, 32001
+N_GREEDY = 12
+# (name, images, user message); the chat template is LLaVA-1.5's: "<s>USER: {message} ASSISTANT:".
+PROMPTS = [("one", ["photo_50x33.jpg"], "<image>\nWhat is in the image?"),
+           ("tall", ["gray_19x41.png"], "<image>\nDescribe it."),
+           ("two", ["rgb_37x23.png", "photo_50x33.jpg"], "<image>\n<image>\nCompare the two images.")]
+
+TEXT = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+        "num_key_value_heads": 1, "head_dim": 8, "vocab_size": 32064, "max_position_embeddings": 128,
+        "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu", "model_type": "llama"}
+
+
+def rendered(message):
+    return "<s>USER: " + message + " ASSISTANT:"
+
+
+def write_tokenizers():
+    folder = os.path.join(TOKENIZERS, "llava")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(TOKENIZERS, "llama2", "tokenizer.json")) as f:
+        tok = json.load(f)
+    for i, content in ((IMAGE_TOKEN, "<image>"), (PAD_TOKEN, "<pad>")):
+        tok["added_tokens"].append({"id": i, "content": content, "single_word": False, "lstrip": False,
+                                    "rstrip": False, "normalized": False, "special": True})
+    with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tok, f, ensure_ascii=False, separators=(",", ":"))
+    gv.write_json(os.path.join(folder, "tokenizer_config.json"), tokenizer_config(pad=True))
+    with open(os.path.join(GOLDENS_PROMPTS_IN), "w") as f:
+        json.dump([{"name": n, "text": rendered(m)} for n, _, m in PROMPTS], f, indent=1)
+
+
+GOLDENS_PROMPTS_IN = os.path.join(HERE, "goldens", "llava", "prompts.json")
+
+
+def tokenizer_config(pad):
+    c = {"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>",
+         "unk_token": "<unk>", "clean_up_tokenization_spaces": False, "legacy": True, "model_max_length": 4096,
+         "tokenizer_class": "LlamaTokenizer"}
+    if pad:
+        c["pad_token"] = "<pad>"
+    return c
+
+
+def llm_weights(seed, untied):
+    r = gv.Init(seed)
+    d, ff, v = TEXT["hidden_size"], TEXT["intermediate_size"], TEXT["vocab_size"]
+    hd, h, kv = TEXT["head_dim"], TEXT["num_attention_heads"], TEXT["num_key_value_heads"]
+    w = {"model.embed_tokens.weight": r.normal(v, d, std=1.0 if untied else 0.1), "model.norm.weight": r.normal(d, std=0.1, mean=1.0)}
+    for i in range(TEXT["num_hidden_layers"]):
+        l = f"model.layers.{i}."
+        w[l + "input_layernorm.weight"] = r.normal(d, std=0.1, mean=1.0)
+        w[l + "post_attention_layernorm.weight"] = r.normal(d, std=0.1, mean=1.0)
+        w[l + "self_attn.q_proj.weight"] = r.normal(h * hd, d, std=d ** -0.5)
+        w[l + "self_attn.k_proj.weight"] = r.normal(kv * hd, d, std=d ** -0.5)
+        w[l + "self_attn.v_proj.weight"] = r.normal(kv * hd, d, std=d ** -0.5)
+        w[l + "self_attn.o_proj.weight"] = r.normal(d, h * hd, std=(h * hd) ** -0.5)
+        w[l + "mlp.gate_proj.weight"] = r.normal(ff, d, std=d ** -0.5)
+        w[l + "mlp.up_proj.weight"] = r.normal(ff, d, std=d ** -0.5)
+        w[l + "mlp.down_proj.weight"] = r.normal(d, ff, std=ff ** -0.5)
+    if untied:
+        w["lm_head.weight"] = r.normal(v, d, std=1.0)
+    return w
+
+
+def projector_weights(seed, names, vision_width):
+    r, w = gv.Init(seed), {}
+    d = TEXT["hidden_size"]
+    r.linear(w, names[0], d, vision_width)
+    r.linear(w, names[1], d, d)
+    return w
+
+
+def expand2square(im, mean):
+    """LLaVA's pad: a square of the mean color (int(x * 255)), the image centred."""
+    w, h = im.size
+    if w == h:
+        return im
+    side = max(w, h)
+    out = Image.new(im.mode, (side, side), tuple(int(x * 255) for x in mean))
+    out.paste(im, ((side - w) // 2, (side - h) // 2))
+    return out
+
+
+def features(vision_w, vision_cfg, proj_w, names, pixels, layer, drop_cls):
+    hidden = ref.clip_vision(vision_w, vision_cfg, torch.from_numpy(pixels))["hidden"][layer]
+    if drop_cls:
+        hidden = hidden[1:]
+    x = F.linear(hidden, proj_w[names[0] + ".weight"], proj_w[names[0] + ".bias"])
+    return F.linear(F.gelu(x), proj_w[names[1] + ".weight"], proj_w[names[1] + ".bias"])
+
+
+def reference(lm, ids, rows):
+    """Logits after the prompt and greedy tokens; ids with IMAGE_TOKEN placeholders, one per row."""
+    embed = lm["model.embed_tokens.weight"]
+    parts, k = [], 0
+    for i in ids:
+        if i == -1:
+            parts.append(rows[k][None])
+            k += 1
+        else:
+            parts.append(embed[i][None])
+    x = torch.cat(parts)
+    logits, out, margins = None, [], []
+    for step in range(N_GREEDY):
+        all_logits = llm.forward_embeds(lm, TEXT, x)[-1]
+        if step == 0:
+            logits = all_logits
+        top = torch.topk(all_logits, 2)
+        out.append(int(top.indices[0]))
+        margins.append(float(top.values[0] - top.values[1]))
+        x = torch.cat([x, embed[out[-1]][None]])
+    return logits, out, min(margins)
+
+
+def make(name, layout, prompt_ids):
+    folder = os.path.join(HERE, name)
+    os.makedirs(folder, exist_ok=True)
+    clip_vision_cfg = dict(gv.CLIP_VISION_DEFAULTS, hidden_size=32, intermediate_size=72, num_attention_heads=4,
+                           num_hidden_layers=3, image_size=30, patch_size=6, hidden_act="quick_gelu",
+                           layer_norm_eps=1e-5, projection_dim=16, model_type="clip_vision_model")
+    tower = gv.clip_vision_weights(clip_vision_cfg, 11, 16)  # clip_tiny's tower (gen_vision_models.make_clip)
+    processor = gen_images.PROCESSORS["clip"]
+    hf = layout == "hf"
+    names = ["multi_modal_projector.linear_1", "multi_modal_projector.linear_2"] if hf else \
+        ["model.mm_projector.0", "model.mm_projector.2"]
+    lm = llm_weights(21 if hf else 22, untied=not hf)
+    proj = projector_weights(23 if hf else 24, names, 32)
+    stored = {}
+    if hf:
+        vision_cfg = {k: clip_vision_cfg[k] for k in ("hidden_size", "intermediate_size", "num_attention_heads",
+                      "num_hidden_layers", "image_size", "patch_size", "hidden_act", "layer_norm_eps",
+                      "projection_dim", "model_type")}
+        cfg = {"architectures": ["LlavaForConditionalGeneration"], "model_type": "llava", "ignore_index": -100,
+               "image_token_index": IMAGE_TOKEN, "projector_hidden_act": "gelu", "vision_feature_layer": -2,
+               "vision_feature_select_strategy": "default", "image_seq_length": 25, "tie_word_embeddings": True,
+               "pad_token_id": PAD_TOKEN, "torch_dtype": "float16", "transformers_version": "4.44.2",
+               "text_config": dict(TEXT, tie_word_embeddings=True), "vision_config": vision_cfg}
+        for k, v in tower.items():
+            if k.startswith("vision_model."):
+                stored["vision_tower." + k] = v.half()
+        for k, v in lm.items():
+            stored["language_model." + k] = v.half()
+        for k, v in proj.items():
+            stored[k] = v.half()
+        gv.write_json(os.path.join(folder, "preprocessor_config.json"), processor)
+        shutil.copy(os.path.join(TOKENIZERS, "llava", "tokenizer.json"), os.path.join(folder, "tokenizer.json"))
+        gv.write_json(os.path.join(folder, "tokenizer_config.json"), tokenizer_config(pad=True))
+        vision_w = {k[len("vision_tower."):]: v.float() for k, v in stored.items() if k.startswith("vision_tower.")}
+        lm_w = {k[len("language_model."):]: v.float() for k, v in stored.items() if k.startswith("language_model.")}
+    else:
+        cfg = dict(TEXT, architectures=["LlavaLlamaForCausalLM"], model_type="llava_llama", bos_token_id=1,
+                   eos_token_id=2, tie_word_embeddings=False, torch_dtype="float16", transformers_version="4.31.0",
+                   mm_vision_tower="facet-test/clip-tiny", mm_hidden_size=32, mm_projector_type="mlp2x_gelu",
+                   mm_vision_select_layer=-2, mm_vision_select_feature="patch", image_aspect_ratio="pad",
+                   mm_use_im_start_end=False, mm_use_im_patch_token=False, use_mm_proj=True)
+        for k, v in list(lm.items()) + list(proj.items()):
+            stored[k] = v.half()
+        os.symlink(os.path.join("..", "..", "data", "tokenizers", "llama2", "tokenizer.json"),
+                   os.path.join(folder, "tokenizer.json")) if not os.path.lexists(os.path.join(folder, "tokenizer.json")) else None
+        gv.write_json(os.path.join(folder, "tokenizer_config.json"), tokenizer_config(pad=False))
+        vision_w = {k: v for k, v in tower.items()}  # clip_tiny stores f32
+        lm_w = {k: v.float() for k, v in stored.items() if not k.startswith("model.mm_projector.")}
+    gv.write_json(os.path.join(folder, "config.json"), cfg)
+    gv.write_json(os.path.join(folder, "generation_config.json"), {"bos_token_id": 1, "eos_token_id": 2,
+                                                                   "pad_token_id": 0})
+    ref.save_safetensors(os.path.join(folder, "model.safetensors"), stored)
+    proj_w = {k: v.float() for k, v in stored.items() if k in proj}
+
+    out = os.path.join(GOLDENS, name)
+    os.makedirs(out, exist_ok=True)
+    cases = []
+    for pname, images, message in PROMPTS:
+        rows = []
+        for image in images:
+            im = pre.load_rgb(os.path.join(gen_images.IMAGES, image))
+            if not hf:
+                im = expand2square(im, processor["image_mean"])
+            pixels = pre.preprocess(im, processor)
+            f = features(vision_w, clip_vision_cfg, proj_w, names, pixels, -2, True)
+            np.save(os.path.join(out, f"{image}.features.npy"), f.numpy().astype(np.float32))
+            rows.extend(f)
+        text_ids = prompt_ids[pname]["hf" if hf else "repo"]
+        ids = []
+        for i in text_ids:
+            ids.extend([-1] * 25 if i == -1 else [i])
+        logits, tokens, margin = reference(lm_w, ids, rows)
+        np.save(os.path.join(out, f"{pname}.logits.npy"), logits.numpy().astype(np.float32))
+        cases.append({"name": pname, "images": images, "message": message, "ids": [i for i in ids],
+                      "logits": f"{pname}.logits.npy", "greedy": tokens, "min_margin": margin})
+        print(f"{name} {pname}: {len(ids)} ids, greedy {tokens}, smallest top-2 margin {margin:.4f}")
+    gv.write_json(os.path.join(out, "cases.json"), cases)
+
+
+if __name__ == "__main__":
+    torch.set_grad_enabled(False)
+    step = sys.argv[1] if len(sys.argv) > 1 else ""
+    os.makedirs(GOLDENS, exist_ok=True)
+    if step == "tokenizers":
+        write_tokenizers()
+    elif step == "models":
+        with open(os.path.join(GOLDENS, "prompt_ids.json")) as f:
+            prompt_ids = json.load(f)
+        make("llava_tiny", "hf", prompt_ids)
+        make("llava_repo_tiny", "repo", prompt_ids)
+    else:
+        sys.exit("usage: gen_llava_models.py tokenizers|models")
