@@ -96,8 +96,12 @@ VlmSession::VlmSession(const pipeline::PipelineSpec& spec, plugin::PluginRegistr
   for (const auto& [port, refs] : lst.inputs) {
     if (port == "ids" || port == "positions") continue;
     for (const auto& r : refs) {
-      bool ok = false;
-      for (size_t o = 0; o < spec_.stages.size(); ++o) ok |= per_image_[o] && spec_.stages[o].id == r.stage;
+      bool ok = false, exists = false;
+      for (size_t o = 0; o < spec_.stages.size(); ++o) {
+        ok |= per_image_[o] && spec_.stages[o].id == r.stage;
+        exists |= spec_.stages[o].id == r.stage;
+      }
+      if (!exists && !r.port.empty()) fail(r.pos, "stage '" + lst.id + "': port '" + port + "' is wired to missing stage '" + r.stage + "'");
       if (!ok) fail(r.pos, "stage '" + lst.id + "': port '" + port + "' must be wired to stages that read the image input");
     }
   }

@@ -5,6 +5,7 @@
 
 #include "graph/executor.hpp"
 #include "pipeline/pipeline.hpp"
+#include "plugin/loader.hpp"
 #include "plugin/registry.hpp"
 #include "util/error.hpp"
 #include "../vk/vk_fixture.hpp"
@@ -30,6 +31,30 @@ TEST(Abi, LoadsAValidPlugin) {
   EXPECT_EQ(p->abi_major, FACET_ABI_MAJOR);
   ASSERT_NE(p->component("pass"), nullptr);
   EXPECT_EQ(p->component("nope"), nullptr);
+}
+
+// ABI 1.3 optional inputs: read only when the component descriptor is large enough (a 1.2
+// plugin has none), and a mask bit past the declared ports is refused.
+TEST(Abi, OptionalInputsAreReadByDescriptorSizeAndChecked) {
+  auto p = plugin::load_plugin(fixture("fixture_good"));
+  facet_component_desc c = *p->component("pass");
+  EXPECT_EQ(plugin::optional_inputs(c), 0u);
+  c.optional_inputs = 1;
+  EXPECT_EQ(plugin::optional_inputs(c), 1u);
+  c.struct_size = static_cast<uint32_t>(offsetof(facet_component_desc, optional_inputs));  // built against ABI 1.2
+  EXPECT_EQ(plugin::optional_inputs(c), 0u);
+  facet_component_desc bad = *p->component("pass");
+  bad.optional_inputs = uint64_t{1} << bad.n_inputs;
+  facet_plugin_desc d = *p->desc;
+  d.components = &bad;
+  d.n_components = 1;
+  d.n_kernels = 0;
+  try {
+    plugin::validate_descriptor(&d, "x.so", "");
+    ADD_FAILURE() << "accepted";
+  } catch (const PluginError& e) {
+    EXPECT_NE(std::string(e.what()).find("marks optional inputs it does not have"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Abi, RefusesADifferentMajorNamingBothVersions) {

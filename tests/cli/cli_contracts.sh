@@ -139,5 +139,24 @@ expect 3 "has no chat template; name one with --chat-template" -- chat --model "
 expect 2 "unknown chat template 'alpaca'" -- chat --model "$models/llama_tiny" --chat-template alpaca
 expect 0 "pp8 .* tokens/s .*tg4 .* tokens/s .*decode .* GB/s" -- facet bench llm --model "$models/llama_tiny" -p 8 -n 4 -r 1
 
+# facet run with a language model: a llava-hf folder without TOML, the shipped TOML pipelines, and
+# the errors of prompt assembly. The greedy tokens are the PyTorch reference's (goldens/llava).
+img="$models/images/photo_50x33.jpg"
+expect 0 '"image_tokens":25,"prompt_tokens":43,.*"tokens":\[24257,1703,1703,1703\]' -- facet run --model "$models/llava_tiny" --image "$img" --prompt "What is in the image?" --max-tokens 4 --json
+export HF_HUB_CACHE="$work/hub" MOF_DIR="$models/mof_tiny" CLIP_DIR="$models/clip_tiny" DINO_DIR="$models/dinov2_mof_tiny"
+expect 3 "'mm_vision_tower' 'facet-test/clip-tiny' is neither a folder nor in the local Hugging Face hub cache" -- facet run --model "$models/llava_repo_tiny" --image "$img" --prompt "What is in the image?"
+mkdir -p "$work/hub/models--facet-test--clip-tiny/snapshots"
+ln -sfn "$models/clip_tiny" "$work/hub/models--facet-test--clip-tiny/snapshots/abc"
+expect 0 '"tokens":\[15635,1246,26720,2512\]' -- facet run --model "$models/llava_repo_tiny" --image "$img" --prompt "What is in the image?" --max-tokens 4 --json
+expect 0 '"image_tokens":100,.*"tokens":\[15756,8352\]' -- facet run "$src/docs/pipelines/llava-1.5-imof.toml" --image "$models/images/rgb_37x23.png" --image "$img" --prompt "Compare the two images." --max-tokens 2 --json
+expect 0 "^furent" -- facet run --model "$models/llava_tiny" --image "$img" --prompt "What is in the image?" --max-tokens 2
+expect 3 "1 <image> marker but 2 images were given" -- facet run --model "$models/llava_tiny" --image "$img" --image "$img" --raw-prompt "USER: <image> hi ASSISTANT:"
+expect 3 "do not fit the context of 40 positions" -- facet run --model "$models/llava_tiny" --image "$img" --prompt "What is in the image?" --context 40
+expect 3 "cannot open .*nothere.png" -- facet run --model "$models/llava_tiny" --image "$work/nothere.png" --prompt "hi"
+expect 3 "takes no images" -- facet run --model "$models/llama_tiny" --chat-template chatml --image "$img" --prompt "hi"
+expect 2 "give --prompt .* or --raw-prompt" -- facet run --model "$models/llava_tiny" --image "$img"
+expect 2 "give a pipeline TOML file or --model DIR" -- facet run
+expect 2 "has no language model" -- facet run "$src/docs/pipelines/demo.toml" --prompt "hi"
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]

@@ -9,7 +9,9 @@
                    CLIP tower named by mm_vision_tower (the hub id "facet-test/clip-tiny", which the
                    tests point at clip_tiny through a Hugging Face hub cache).
 
-Both use the real LLaMA-2 vocabulary (tests/data/tokenizers/llama2); llava_tiny's tokenizer adds
+  mof_tiny, dinov2_mof_tiny   the Mixture-of-Features checkpoints (make_mof).
+
+All use the real LLaMA-2 vocabulary (tests/data/tokenizers/llama2); llava_tiny's tokenizer adds
 "<image>" (32000) and "<pad>" (32001) as llava-hf's does (tests/data/tokenizers/llava).
 
 Run from this folder with Debian's /usr/bin/python3, in three steps:
@@ -231,6 +233,86 @@ def make(name, layout, prompt_ids):
     gv.write_json(os.path.join(out, "cases.json"), cases)
 
 
+def make_mof(prompt_ids):
+    """The Mixture-of-Features checkpoints: dinov2_mof_tiny (a DINOv2 whose 6-pixel patches give the
+    same 5x5 grid as the CLIP tower on 30-pixel images; trained on 36) and mof_tiny (LLaVA
+    repository layout: language model, model.mm_projector.* for CLIP and model.dino_mm_projector.*
+    for DINOv2, image_aspect_ratio "pad"). Goldens for Interleaved-MoF and Additive-MoF (alpha 0.4,
+    through the CLIP projector)."""
+    dino_cfg = {"hidden_size": 32, "num_attention_heads": 2, "num_hidden_layers": 2, "image_size": 36, "patch_size": 6,
+                "mlp_ratio": 4, "layer_norm_eps": 1e-6, "hidden_act": "gelu", "model_type": "dinov2"}
+    dino_folder = os.path.join(HERE, "dinov2_mof_tiny")
+    os.makedirs(dino_folder, exist_ok=True)
+    gv.write_json(os.path.join(dino_folder, "config.json"), dict(dino_cfg, architectures=["Dinov2Model"],
+                  torch_dtype="float32", transformers_version="4.44.2", layerscale_value=1.0))
+    gv.write_json(os.path.join(dino_folder, "preprocessor_config.json"), gen_images.PROCESSORS["dinov2"])
+    dino_full = dict(gv.DINOV2_DEFAULTS, **dino_cfg)
+    dino_w = gv.dinov2_weights(dino_full, 41)
+    ref.save_safetensors(os.path.join(dino_folder, "model.safetensors"), dino_w)
+
+    clip_cfg = dict(gv.CLIP_VISION_DEFAULTS, hidden_size=32, intermediate_size=72, num_attention_heads=4,
+                    num_hidden_layers=3, image_size=30, patch_size=6, hidden_act="quick_gelu", layer_norm_eps=1e-5,
+                    projection_dim=16, model_type="clip_vision_model")
+    clip_w = gv.clip_vision_weights(clip_cfg, 11, 16)
+    folder = os.path.join(HERE, "mof_tiny")
+    os.makedirs(folder, exist_ok=True)
+    clip_names = ["model.mm_projector.0", "model.mm_projector.2"]
+    dino_names = ["model.dino_mm_projector.0", "model.dino_mm_projector.2"]
+    lm = llm_weights(25, untied=True)
+    stored = {k: v.half() for k, v in lm.items()}
+    for k, v in list(projector_weights(26, clip_names, 32).items()) + list(projector_weights(27, dino_names, 32).items()):
+        stored[k] = v.half()
+    cfg = dict(TEXT, architectures=["LlavaLlamaForCausalLM"], model_type="llava_llama", bos_token_id=1, eos_token_id=2,
+               max_position_embeddings=256, tie_word_embeddings=False, torch_dtype="float16", transformers_version="4.31.0",
+               mm_vision_tower="facet-test/clip-tiny", mm_hidden_size=32, mm_projector_type="mlp2x_gelu",
+               mm_vision_select_layer=-2, mm_vision_select_feature="patch", image_aspect_ratio="pad")
+    gv.write_json(os.path.join(folder, "config.json"), cfg)
+    gv.write_json(os.path.join(folder, "generation_config.json"), {"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0})
+    if not os.path.lexists(os.path.join(folder, "tokenizer.json")):
+        os.symlink(os.path.join("..", "..", "data", "tokenizers", "llama2", "tokenizer.json"),
+                   os.path.join(folder, "tokenizer.json"))
+    gv.write_json(os.path.join(folder, "tokenizer_config.json"), tokenizer_config(pad=False))
+    ref.save_safetensors(os.path.join(folder, "model.safetensors"), stored)
+    w = {k: v.float() for k, v in stored.items()}
+    lm_w = {k: v for k, v in w.items() if "mm_projector" not in k}
+    processor = gen_images.PROCESSORS["clip"]
+
+    def project(names, x):
+        h = F.linear(x, w[names[0] + ".weight"], w[names[0] + ".bias"])
+        return F.linear(F.gelu(h), w[names[1] + ".weight"], w[names[1] + ".bias"])
+
+    for kind in ("imof", "amof"):
+        out = os.path.join(GOLDENS, kind)
+        os.makedirs(out, exist_ok=True)
+        cases = []
+        for pname, images, message in PROMPTS:
+            if pname == "tall":
+                continue
+            rows = []
+            for image in images:
+                im = expand2square(pre.load_rgb(os.path.join(gen_images.IMAGES, image)), processor["image_mean"])
+                pixels = torch.from_numpy(pre.preprocess(im, processor))
+                clip = ref.clip_vision(clip_w, clip_cfg, pixels)["hidden"][-2][1:]
+                dino = ref.dinov2(dino_w, dino_full, pixels)["hidden"][-1][1:]  # before the final norm
+                if kind == "imof":
+                    c, d = project(clip_names, clip), project(dino_names, dino)
+                    f = torch.stack([c, d], dim=1).reshape(-1, c.shape[1])  # CLIP, DINO, CLIP, DINO, ...
+                else:
+                    f = project(clip_names, 0.4 * dino + 0.6 * clip)
+                np.save(os.path.join(out, f"{image}.features.npy"), f.numpy().astype(np.float32))
+                rows.extend(f)
+            per_image = len(rows) // len(images)
+            ids = []
+            for i in prompt_ids[pname]["repo"]:
+                ids.extend([-1] * per_image if i == -1 else [i])
+            logits, tokens, margin = reference(lm_w, ids, rows)
+            np.save(os.path.join(out, f"{pname}.logits.npy"), logits.numpy().astype(np.float32))
+            cases.append({"name": pname, "images": images, "message": message, "ids": ids,
+                          "logits": f"{pname}.logits.npy", "greedy": tokens, "min_margin": margin})
+            print(f"{kind} {pname}: {len(ids)} ids, greedy {tokens}, smallest top-2 margin {margin:.4f}")
+        gv.write_json(os.path.join(out, "cases.json"), cases)
+
+
 if __name__ == "__main__":
     torch.set_grad_enabled(False)
     step = sys.argv[1] if len(sys.argv) > 1 else ""
@@ -242,5 +324,6 @@ if __name__ == "__main__":
             prompt_ids = json.load(f)
         make("llava_tiny", "hf", prompt_ids)
         make("llava_repo_tiny", "repo", prompt_ids)
+        make_mof(prompt_ids)
     else:
         sys.exit("usage: gen_llava_models.py tokenizers|models")

@@ -68,6 +68,20 @@ TEST_F(PipelineToml, ValidPipelineInfersShapesThroughPlugins) {
   EXPECT_EQ(p->stages()[1].outputs[0].second, TensorDesc(DType::F32, {4, 4}));
 }
 
+// A port fed by a list of sources receives their concatenation along the first dim.
+TEST_F(PipelineToml, PortListsAreConcatenated) {
+  std::string path = dir_ + "/list.toml";
+  std::ofstream(path) << head() << merge()
+                      << "[[stage]]\nid = \"project\"\nplugin = \"adapter_linear\"\nweights = \"proj.safetensors\"\n"
+                         "inputs = { x = [\"merge.y\", \"merge.y\"] }\n[chat]\ntemplate = \"vicuna\"\n";
+  auto spec = pipeline::parse_pipeline_file(path);
+  EXPECT_EQ(spec.chat.template_name, "vicuna");
+  ASSERT_EQ(spec.stages[1].inputs.at(0).second.size(), 2u);
+  plugin::PluginRegistry r(spec.runtime.plugin_paths);
+  auto p = pipeline::Pipeline::load(spec, r);
+  EXPECT_EQ(p->stages()[1].outputs[0].second, TensorDesc(DType::F32, {8, 4}));
+}
+
 TEST_F(PipelineToml, SyntaxErrorHasLineAndColumn) {
   auto [m, code] = check(head() + "[[stage]]\nid = \"x\nplugin = 3\n");
   EXPECT_EQ(code, ExitCode::InvalidInput);
@@ -110,6 +124,18 @@ TEST_F(PipelineToml, ValidationErrorsCarryTheirPosition) {
       {"not a square grid", merge("params = { factor = 3 }\n"), "p.toml:7:1", "not divisible by factor 3", ExitCode::InvalidInput},
       {"unset variable", "[[stage]]\nid = \"p\"\nplugin = \"adapter_linear\"\nweights = \"${FACET_TEST_UNSET_VAR}/w.safetensors\"\n",
        "p.toml:10:11", "'FACET_TEST_UNSET_VAR'", ExitCode::InvalidInput},
+      {"sources that cannot be concatenated",
+       merge() + "[[stage]]\nid = \"p\"\nplugin = \"adapter_linear\"\nweights = \"proj.safetensors\"\ninputs = { x = [\"merge.y\", \"features\"] }\n",
+       "p.toml:15:28", "differ beyond their first dim", ExitCode::InvalidInput},
+      {"empty source list", merge() + "[[stage]]\nid = \"p\"\nplugin = \"adapter_linear\"\nweights = \"proj.safetensors\"\ninputs = { x = [] }\n",
+       "p.toml:15:16", "wired to an empty list", ExitCode::InvalidInput},
+      {"unknown input type", "[[input]]\nid = \"img\"\ntype = \"video\"\n" + merge(), "p.toml:9:8", "unknown input type 'video'",
+       ExitCode::InvalidInput},
+      {"processor on a file input", "[[input]]\nid = \"f2\"\nfile = \"features.npy\"\nprocessor = \"x\"\n" + merge(), "p.toml:10:13",
+       "'processor' applies to inputs of type image", ExitCode::InvalidInput},
+      {"run-time input without a language model", "[[input]]\nid = \"img\"\ntype = \"image\"\nprocessor = \".\"\n" + merge(),
+       "p.toml:7:1", "is given at run time", ExitCode::InvalidInput},
+      {"unknown [chat] key", merge() + "[chat]\ncolour = 1\n", "p.toml:12:10", "unknown key 'colour' in [chat]", ExitCode::InvalidInput},
   };
   for (const ErrorCase& c : cases) {
     auto [m, code] = check(head() + c.text_suffix);

@@ -18,6 +18,7 @@
 #include "llm/vlm_session.hpp"
 #include "pipeline/model_pipeline.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/spec.hpp"
 #include "util/error.hpp"
 #include "vk_fixture.hpp"
 
@@ -67,18 +68,19 @@ class LlavaModels : public VkTest {
     return ids;
   }
 
-  void check_model(const std::string& model) {
-    const pipeline::PipelineSpec spec = pipeline::model_pipeline(pipeline::ModelFolder::open(kModels + "/" + model));
+  // `spec`'s last stage is the language model; `features` is the port feeding its media.
+  void check_pipeline(const pipeline::PipelineSpec& spec, const std::string& goldens, const std::string& features,
+                      int64_t rows, size_t n_cases) {
     Executor ex(ctx());
     llm::VlmSession vlm(spec, registry, ctx(), ex);
     EXPECT_TRUE(vlm.takes_images());
-    EXPECT_EQ(vlm.rows_per_image(), 25);  // (30 / 6)^2 patches, CLS dropped
+    EXPECT_EQ(vlm.rows_per_image(), rows);
     const llm::ChatTemplate tmpl = vlm.chat_template();
     EXPECT_EQ(tmpl.name(), "vicuna");
-    const std::string golden = kModels + "/goldens/llava/" + model + "/";
+    const std::string golden = kModels + "/goldens/llava/" + goldens + "/";
     int checked = 0;
-    for (const auto& c : cases(model)) {
-      SCOPED_TRACE(model + " " + c["name"].get<std::string>());
+    for (const auto& c : cases(goldens)) {
+      SCOPED_TRACE(goldens + " " + c["name"].get<std::string>());
       std::vector<HostTensor> pixels;
       for (const auto& image : c["images"]) {
         pixels.push_back(vlm.load_image(kModels + "/images/" + image.get<std::string>()));
@@ -88,10 +90,10 @@ class LlavaModels : public VkTest {
         part.inputs[0].type = pipeline::InputType::File;
         part.inputs[0].tensor = std::make_shared<const HostTensor>(pixels.back());
         part.stages.pop_back();
-        part.outputs = {pipeline::port_ref("projector.y")};
+        part.outputs = {pipeline::port_ref(features)};
         auto out = pipeline::Pipeline::load(part, registry)->run(ctx(), ex);
         const auto want = io::read_npy(golden + image.get<std::string>() + ".features.npy").to_f32();
-        EXPECT_LT(rel_error(out.at("projector.y").to_f32(), want), 2e-6);
+        EXPECT_LT(rel_error(out.at(features).to_f32(), want), 2e-6);
       }
       llm::MediaPromptOptions mo;
       mo.chat = tmpl;
@@ -111,13 +113,69 @@ class LlavaModels : public VkTest {
       EXPECT_GT(c["min_margin"].get<double>(), 1e-3);
       ++checked;
     }
-    EXPECT_EQ(checked, 3);
+    EXPECT_EQ(checked, n_cases);
+  }
+
+  void check_model(const std::string& model) {
+    check_pipeline(pipeline::model_pipeline(pipeline::ModelFolder::open(kModels + "/" + model)), model, "projector.y", 25, 3);
+  }
+
+  // A pipeline shipped in docs/pipelines, with its ${VARIABLES} set to the tiny checkpoints.
+  static pipeline::PipelineSpec shipped(const std::string& name) {
+    ::setenv("LLAVA_DIR", (kModels + "/llava_tiny").c_str(), 1);
+    ::setenv("MOF_DIR", (kModels + "/mof_tiny").c_str(), 1);
+    ::setenv("CLIP_DIR", (kModels + "/clip_tiny").c_str(), 1);
+    ::setenv("DINO_DIR", (kModels + "/dinov2_mof_tiny").c_str(), 1);
+    return pipeline::parse_pipeline_file(std::string(FACET_SOURCE_DIR) + "/docs/pipelines/" + name);
   }
 };
 
 TEST_F(LlavaModels, LlavaHfFolderMatchesThePyTorchReference) { check_model("llava_tiny"); }
 
 TEST_F(LlavaModels, LlavaRepositoryFolderMatchesThePyTorchReference) { check_model("llava_repo_tiny"); }
+
+// (30 / 6)^2 = 25 patch tokens per image (CLS dropped); I-MoF doubles them.
+TEST_F(LlavaModels, ShippedLlavaPipelineMatchesTheFolder) {
+  check_pipeline(shipped("llava-1.5.toml"), "llava_tiny", "projector.y", 25, 3);
+}
+
+TEST_F(LlavaModels, ShippedInterleavedMofPipelineMatchesThePyTorchReference) {
+  check_pipeline(shipped("llava-1.5-imof.toml"), "imof", "mof.y", 50, 2);
+}
+
+TEST_F(LlavaModels, ShippedAdditiveMofPipelineMatchesThePyTorchReference) {
+  check_pipeline(shipped("llava-1.5-amof.toml"), "amof", "mof.y", 25, 2);
+}
+
+// Pipelines that cannot fit are refused while they are validated (before any GPU work), with the
+// TOML position of the offending stage or port.
+TEST_F(LlavaModels, MismatchedPipelinesAreRefusedWithTheirTomlLine) {
+  shipped("llava-1.5-imof.toml");  // sets the variables
+  std::ifstream f(std::string(FACET_SOURCE_DIR) + "/docs/pipelines/llava-1.5-imof.toml");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string path = std::string(FACET_SOURCE_DIR) + "/docs/pipelines/variant.toml";
+  auto refused = [&](const std::string& from, const std::string& to, const std::string& where, const std::string& what) {
+    std::string t = text;
+    const size_t at = t.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    t.replace(at, from.size(), to);
+    Executor ex(ctx());
+    try {
+      llm::VlmSession vlm(pipeline::parse_pipeline_text(t, path), registry, ctx(), ex);
+      ADD_FAILURE() << "accepted: " << to;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("variant.toml:" + where), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  // The adapter's width (16) is not the language model's hidden size (llama_tiny: 48).
+  refused("weights = \"${MOF_DIR}\"\ninputs = { ids", "weights = \"" + kModels + "/llama_tiny\"\ninputs = { ids", "48:",
+          "hidden_size 48");
+  // A port wired to a stage that does not exist.
+  refused("media = \"mof.y\"", "media = \"moff.y\"", "53:", "missing stage 'moff'");
+  // DINOv2 with 7-pixel patches gives 16 tokens where CLIP gives 25.
+  refused("weights = \"${DINO_DIR}\"", "weights = \"" + kModels + "/dinov2_tiny\"", "40:", "25 tokens but DINOv2 gives 16");
+}
 
 TEST_F(LlavaModels, MarkersImagesAndContextAreChecked) {
   const pipeline::PipelineSpec spec = pipeline::model_pipeline(pipeline::ModelFolder::open(kModels + "/llava_tiny"));
