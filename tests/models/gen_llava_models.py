@@ -281,36 +281,116 @@ def make_mof(prompt_ids):
         h = F.linear(x, w[names[0] + ".weight"], w[names[0] + ".bias"])
         return F.linear(F.gelu(h), w[names[1] + ".weight"], w[names[1] + ".bias"])
 
+    def mof_features(kind, image):
+        im = expand2square(pre.load_rgb(os.path.join(gen_images.IMAGES, image)), processor["image_mean"])
+        pixels = torch.from_numpy(pre.preprocess(im, processor))
+        clip = ref.clip_vision(clip_w, clip_cfg, pixels)["hidden"][-2][1:]
+        dino = ref.dinov2(dino_w, dino_full, pixels)["hidden"][-1][1:]  # before the final norm
+        if kind == "imof":
+            c, d = project(clip_names, clip), project(dino_names, dino)
+            return torch.stack([c, d], dim=1).reshape(-1, c.shape[1])  # CLIP, DINO, CLIP, DINO, ...
+        return project(clip_names, 0.4 * dino + 0.6 * clip)
+
     for kind in ("imof", "amof"):
-        out = os.path.join(GOLDENS, kind)
-        os.makedirs(out, exist_ok=True)
-        cases = []
-        for pname, images, message in PROMPTS:
-            if pname == "tall":
-                continue
-            rows = []
-            for image in images:
-                im = expand2square(pre.load_rgb(os.path.join(gen_images.IMAGES, image)), processor["image_mean"])
-                pixels = torch.from_numpy(pre.preprocess(im, processor))
-                clip = ref.clip_vision(clip_w, clip_cfg, pixels)["hidden"][-2][1:]
-                dino = ref.dinov2(dino_w, dino_full, pixels)["hidden"][-1][1:]  # before the final norm
-                if kind == "imof":
-                    c, d = project(clip_names, clip), project(dino_names, dino)
-                    f = torch.stack([c, d], dim=1).reshape(-1, c.shape[1])  # CLIP, DINO, CLIP, DINO, ...
-                else:
-                    f = project(clip_names, 0.4 * dino + 0.6 * clip)
-                np.save(os.path.join(out, f"{image}.features.npy"), f.numpy().astype(np.float32))
-                rows.extend(f)
-            per_image = len(rows) // len(images)
-            ids = []
-            for i in prompt_ids[pname]["repo"]:
-                ids.extend([-1] * per_image if i == -1 else [i])
-            logits, tokens, margin = reference(lm_w, ids, rows)
-            np.save(os.path.join(out, f"{pname}.logits.npy"), logits.numpy().astype(np.float32))
-            cases.append({"name": pname, "images": images, "message": message, "ids": ids,
-                          "logits": f"{pname}.logits.npy", "greedy": tokens, "min_margin": margin})
-            print(f"{kind} {pname}: {len(ids)} ids, greedy {tokens}, smallest top-2 margin {margin:.4f}")
-        gv.write_json(os.path.join(out, "cases.json"), cases)
+        write_cases(kind, lambda image: mof_features(kind, image), lm_w, prompt_ids)
+
+
+def write_cases(kind, features, lm_w, prompt_ids):
+    """Goldens of the one- and two-image prompts for a pipeline whose image rows are features(image),
+    with the LLaVA repository's prompt ids (the plain LLaMA-2 tokenizer)."""
+    out = os.path.join(GOLDENS, kind)
+    os.makedirs(out, exist_ok=True)
+    cases = []
+    for pname, images, message in PROMPTS:
+        if pname == "tall":
+            continue
+        rows = []
+        for image in images:
+            f = features(image)
+            np.save(os.path.join(out, f"{image}.features.npy"), f.numpy().astype(np.float32))
+            rows.extend(f)
+        per_image = len(rows) // len(images)
+        ids = []
+        for i in prompt_ids[pname]["repo"]:
+            ids.extend([-1] * per_image if i == -1 else [i])
+        logits, tokens, margin = reference(lm_w, ids, rows)
+        np.save(os.path.join(out, f"{pname}.logits.npy"), logits.numpy().astype(np.float32))
+        cases.append({"name": pname, "images": images, "message": message, "ids": ids,
+                      "logits": f"{pname}.logits.npy", "greedy": tokens, "min_margin": margin})
+        print(f"{kind} {pname}: {len(ids)} ids, greedy {tokens}, smallest top-2 margin {margin:.4f}")
+    gv.write_json(os.path.join(out, "cases.json"), cases)
+
+
+def resampler_forward(w, pre, context, heads, eps=1e-5):
+    """IDEFICS's IdeficsPerceiverResampler on one image's features [N, D]."""
+    def ln(x, name):
+        return F.layer_norm(x, (x.shape[-1],), w[name + ".weight"], w[name + ".bias"], eps)
+    x = w[pre + "latents"]
+    i = 0
+    while f"{pre}blocks.{i}.0.q_proj.weight" in w:
+        a, f = f"{pre}blocks.{i}.0.", f"{pre}blocks.{i}.1."
+        c, h = ln(context, a + "context_layer_norm"), ln(x, a + "latents_layer_norm")
+        ch = torch.cat([c, h])
+        q = F.linear(h, w[a + "q_proj.weight"]).reshape(h.shape[0], heads, -1).transpose(0, 1)
+        k = F.linear(ch, w[a + "k_proj.weight"]).reshape(ch.shape[0], heads, -1).transpose(0, 1)
+        v = F.linear(ch, w[a + "v_proj.weight"]).reshape(ch.shape[0], heads, -1).transpose(0, 1)
+        if a + "q_layer_norm.weight" in w:
+            q, k = ln(q, a + "q_layer_norm"), ln(k, a + "k_layer_norm")
+        scores = torch.einsum("hid,hjd->hij", q * q.shape[-1] ** -0.5, k)
+        attn = (scores - scores.amax(dim=-1, keepdim=True)).softmax(dim=-1)
+        o = torch.einsum("hij,hjd->hid", attn, v).transpose(0, 1).flatten(-2)
+        x = x + F.linear(o, w[a + "output_proj.weight"])
+        x = x + F.linear(F.relu(F.linear(ln(x, f + "ln"), w[f + "fc.weight"])), w[f + "c_proj.weight"])
+        i += 1
+    return ln(x, pre + "layer_norm")
+
+
+def make_resampler(prompt_ids):
+    """resampler_tiny: a Perceiver resampler (IDEFICS names, 8 latents, 2 blocks, 2 heads of 8, q/k
+    LayerNorms) over the CLIP tower's second-to-last hidden state (CLS kept), a linear projector to
+    the language model of mof_tiny. Goldens for docs/pipelines/resampler.toml."""
+    r, w = gv.Init(51), {}
+    d, lat, heads, hd, inter = 32, 8, 2, 8, 128
+    rp = "perceiver_resampler."
+    w[rp + "latents"] = r.normal(lat, d, std=1.0)
+    for i in range(2):
+        a, f = f"{rp}blocks.{i}.0.", f"{rp}blocks.{i}.1."
+        for n in ("context_layer_norm", "latents_layer_norm"):
+            r.norm(w, a + n, d)
+        for n in ("q_layer_norm", "k_layer_norm"):
+            r.norm(w, a + n, hd)
+        for n in ("q_proj", "k_proj", "v_proj"):
+            r.linear(w, a + n, heads * hd, d, bias=False)
+        r.linear(w, a + "output_proj", d, heads * hd, bias=False)
+        r.norm(w, f + "ln", d)
+        r.linear(w, f + "fc", inter, d, bias=False)
+        r.linear(w, f + "c_proj", d, inter, bias=False)
+    r.norm(w, rp + "layer_norm", d)
+    r.linear(w, "projector", TEXT["hidden_size"], d)
+    folder = os.path.join(HERE, "resampler_tiny")
+    os.makedirs(folder, exist_ok=True)
+    stored = {k: v.half() for k, v in w.items()}
+    ref.save_safetensors(os.path.join(folder, "model.safetensors"), stored)
+    gv.write_json(os.path.join(folder, "config.json"), {"model_type": "idefics_perceiver", "perceiver_config": {
+        "resampler_n_latents": lat, "resampler_depth": 2, "resampler_n_heads": heads, "resampler_head_dim": hd,
+        "qk_layer_norms_perceiver": True}})
+    w = {k: v.float() for k, v in stored.items()}
+
+    clip_cfg = dict(gv.CLIP_VISION_DEFAULTS, hidden_size=32, intermediate_size=72, num_attention_heads=4,
+                    num_hidden_layers=3, image_size=30, patch_size=6, hidden_act="quick_gelu", layer_norm_eps=1e-5,
+                    projection_dim=16, model_type="clip_vision_model")
+    clip_w = gv.clip_vision_weights(clip_cfg, 11, 16)
+    # The language model is mof_tiny's, regenerated from its seed and rounded as stored (f16).
+    lm_w = {k: v.half().float() for k, v in llm_weights(25, untied=True).items()}
+    processor = gen_images.PROCESSORS["clip"]
+
+    def resampler_features(image):
+        pixels = torch.from_numpy(pre.preprocess(pre.load_rgb(os.path.join(gen_images.IMAGES, image)), processor))
+        context = ref.clip_vision(clip_w, clip_cfg, pixels)["hidden"][-2]
+        return F.linear(resampler_forward(w, "perceiver_resampler.", context, heads), w["projector.weight"],
+                        w["projector.bias"])
+
+    write_cases("resampler", resampler_features, lm_w, prompt_ids)
 
 
 if __name__ == "__main__":
@@ -325,5 +405,6 @@ if __name__ == "__main__":
         make("llava_tiny", "hf", prompt_ids)
         make("llava_repo_tiny", "repo", prompt_ids)
         make_mof(prompt_ids)
+        make_resampler(prompt_ids)
     else:
         sys.exit("usage: gen_llava_models.py tokenizers|models")

@@ -126,6 +126,8 @@ class LlavaModels : public VkTest {
     ::setenv("MOF_DIR", (kModels + "/mof_tiny").c_str(), 1);
     ::setenv("CLIP_DIR", (kModels + "/clip_tiny").c_str(), 1);
     ::setenv("DINO_DIR", (kModels + "/dinov2_mof_tiny").c_str(), 1);
+    ::setenv("RESAMPLER_DIR", (kModels + "/resampler_tiny").c_str(), 1);
+    ::setenv("LLM_DIR", (kModels + "/mof_tiny").c_str(), 1);
     return pipeline::parse_pipeline_file(std::string(FACET_SOURCE_DIR) + "/docs/pipelines/" + name);
   }
 };
@@ -145,6 +147,11 @@ TEST_F(LlavaModels, ShippedInterleavedMofPipelineMatchesThePyTorchReference) {
 
 TEST_F(LlavaModels, ShippedAdditiveMofPipelineMatchesThePyTorchReference) {
   check_pipeline(shipped("llava-1.5-amof.toml"), "amof", "mof.y", 25, 2);
+}
+
+// 8 latents per image whatever the number of image tokens.
+TEST_F(LlavaModels, ShippedResamplerPipelineMatchesThePyTorchReference) {
+  check_pipeline(shipped("resampler.toml"), "resampler", "projector.y", 8, 2);
 }
 
 // Pipelines that cannot fit are refused while they are validated (before any GPU work), with the
