@@ -127,6 +127,7 @@ class LlavaModels : public VkTest {
     ::setenv("CLIP_DIR", (kModels + "/clip_tiny").c_str(), 1);
     ::setenv("DINO_DIR", (kModels + "/dinov2_mof_tiny").c_str(), 1);
     ::setenv("RESAMPLER_DIR", (kModels + "/resampler_tiny").c_str(), 1);
+    ::setenv("QFORMER_DIR", (kModels + "/qformer_tiny").c_str(), 1);
     ::setenv("LLM_DIR", (kModels + "/mof_tiny").c_str(), 1);
     return pipeline::parse_pipeline_file(std::string(FACET_SOURCE_DIR) + "/docs/pipelines/" + name);
   }
@@ -152,6 +153,42 @@ TEST_F(LlavaModels, ShippedAdditiveMofPipelineMatchesThePyTorchReference) {
 // 8 latents per image whatever the number of image tokens.
 TEST_F(LlavaModels, ShippedResamplerPipelineMatchesThePyTorchReference) {
   check_pipeline(shipped("resampler.toml"), "resampler", "projector.y", 8, 2);
+}
+
+// 6 Q-Former queries per image; cross-attention in layers 0 and 2 over all 26 CLIP tokens.
+TEST_F(LlavaModels, ShippedQFormerPipelineMatchesThePyTorchReference) {
+  check_pipeline(shipped("qformer.toml"), "qformer", "qformer.y", 6, 2);
+}
+
+// InstructBLIP's Q-Former alone: queries and an instruction's tokens share the self-attention,
+// the text rows have their own FFN, and only the query rows are projected.
+TEST_F(LlavaModels, InstructBlipQFormerTakesAnInstruction) {
+  const std::string g = kModels + "/goldens/llava/instructblip/";
+  auto run = [&](bool with_text) {
+    std::string toml = "schema_version = 1\n[[input]]\nid = \"x\"\nfile = \"" + g + "features.npy\"\n";
+    if (with_text) toml += "[[input]]\nid = \"ids\"\nfile = \"" + g + "ids.npy\"\n";
+    toml += "[[stage]]\nid = \"qformer\"\nplugin = \"adapter_qformer\"\nweights = \"" + kModels +
+            "/instructblip_qformer_tiny\"\ninputs = { x = \"x\"" + (with_text ? ", text = \"ids\"" : "") + " }\n";
+    Executor ex(ctx());
+    auto p = pipeline::Pipeline::load(pipeline::parse_pipeline_text(toml, "instructblip.toml"), registry);
+    return p->run(ctx(), ex).at("qformer.y");
+  };
+  const HostTensor with = run(true), without = run(false);
+  EXPECT_EQ(with.desc.dims[0], 6);
+  EXPECT_LT(rel_error(with.to_f32(), io::read_npy(g + "y_text.npy").to_f32()), 1e-5);
+  EXPECT_LT(rel_error(without.to_f32(), io::read_npy(g + "y_plain.npy").to_f32()), 1e-5);
+  EXPECT_GT(rel_error(with.to_f32(), without.to_f32()), 1e-2);  // the instruction changes the queries
+  // BLIP-2's Q-Former has no word embeddings: an instruction is refused while validating.
+  const std::string blip2 = "schema_version = 1\n[[input]]\nid = \"x\"\nfile = \"" + g +
+                            "features.npy\"\n[[input]]\nid = \"ids\"\nfile = \"" + g +
+                            "ids.npy\"\n[[stage]]\nid = \"qformer\"\nplugin = \"adapter_qformer\"\nweights = \"" + kModels +
+                            "/qformer_tiny\"\ninputs = { x = \"x\", text = \"ids\" }\n";
+  try {
+    pipeline::Pipeline::load(pipeline::parse_pipeline_text(blip2, "blip2.toml"), registry);
+    ADD_FAILURE() << "accepted an instruction for BLIP-2";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no word embeddings"), std::string::npos) << e.what();
+  }
 }
 
 // Pipelines that cannot fit are refused while they are validated (before any GPU work), with the
