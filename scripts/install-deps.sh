@@ -8,6 +8,7 @@ packages=(
   glslang-tools glslang-dev spirv-tools
   libspdlog-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev libjpeg62-turbo-dev
+  python3  # the script of docs/writing-an-adapter.md (standard library only)
 )
 missing=()
 for p in "${packages[@]}"; do

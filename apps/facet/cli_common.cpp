@@ -9,21 +9,39 @@
 #include <cstdio>
 
 #include "graph/executor.hpp"
+#include "pipeline/model_pipeline.hpp"
 #include "pipeline/pipeline.hpp"
+#include "util/error.hpp"
 #include "plugin/registry.hpp"
 #include "vk/context.hpp"
 
 namespace facet::cli {
 
-std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g) {
+pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model) {
+  if (toml.empty() == model.empty()) throw UsageError("give a pipeline TOML file or --model DIR (one of them)");
+  return toml.empty() ? pipeline::model_pipeline(pipeline::ModelFolder::open(model)) : pipeline::parse_pipeline_file(toml);
+}
+
+std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipeline::PipelineSpec& spec) {
   std::vector<std::string> paths = g.plugin_paths;
   paths.insert(paths.end(), spec.runtime.plugin_paths.begin(), spec.runtime.plugin_paths.end());
-  plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(paths));
-  auto p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched
+  return plugin::PluginRegistry::default_search_paths(paths);
+}
+
+vk::ContextOptions context_options(const GlobalOptions& g, const pipeline::RuntimeSpec& runtime) {
   vk::ContextOptions co;
-  co.device = vk::resolve_device_selector(g.device, spec.runtime.device);
-  co.timeout_ms = spec.runtime.timeout_ms;
-  vk::Context ctx(co);
+  co.device = vk::resolve_device_selector(g.device, runtime.device);
+  co.validation = runtime.validation;
+  co.profiling = runtime.profile;
+  co.timeout_ms = runtime.timeout_ms;
+  co.memory_limit = runtime.memory_limit_mb << 20;
+  return co;
+}
+
+std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g) {
+  plugin::PluginRegistry registry(plugin_search_paths(g, spec));
+  auto p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched
+  vk::Context ctx(context_options(g, spec.runtime));
   Executor executor(ctx, ExecOptions{});
   return p->run(ctx, executor);
 }

@@ -11,6 +11,7 @@
 #include "graph/host_tensor.hpp"
 #include "llm/sampler.hpp"
 #include "pipeline/spec.hpp"
+#include "vk/context.hpp"
 #include "vk/device_info.hpp"
 
 namespace facet::cli {
@@ -35,6 +36,13 @@ std::string tensor_text(const std::string& name, const HostTensor& t);
 // --repeat-penalty, --seed).
 void add_sampler_options(CLI::App* cmd, llm::SamplerOptions& s);
 
+// The pipeline a command names: a TOML file or a model folder, exactly one (UsageError otherwise).
+pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model);
+// Plugin folders: --plugin-path first, then the TOML's [runtime] plugin_paths.
+std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipeline::PipelineSpec& spec);
+// The device, timeout and memory limit of the TOML's [runtime], --device winning.
+vk::ContextOptions context_options(const GlobalOptions& g, const pipeline::RuntimeSpec& runtime);
+
 // Validates and runs a pipeline built in code on the selected device; returns its outputs.
 std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g);
 
@@ -43,6 +51,8 @@ using Action = std::function<int()>;
 void add_devices(CLI::App& app, GlobalOptions& g, Action& run);
 // `facet bench llm`, added to the `bench` subcommand.
 void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run);
+// `facet bench pipeline`, added to the `bench` subcommand.
+void add_bench_pipeline(CLI::App* bench, GlobalOptions& g, Action& run);
 void add_chat(CLI::App& app, GlobalOptions& g, Action& run);
 void add_plugins(CLI::App& app, GlobalOptions& g, Action& run);
 void add_run(CLI::App& app, GlobalOptions& g, Action& run);
@@ -54,6 +64,7 @@ void add_tokenize(CLI::App& app, GlobalOptions& g, Action& run);
 void add_embed_text(CLI::App& app, GlobalOptions& g, Action& run);
 void add_classify(CLI::App& app, GlobalOptions& g, Action& run);
 void add_mmvp_vlm(CLI::App& app, GlobalOptions& g, Action& run);
+void add_mmvp(CLI::App& app, GlobalOptions& g, Action& run);
 void add_generate(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

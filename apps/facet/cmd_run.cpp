@@ -115,24 +115,18 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--save", o->save_dir, "Write each output as <dir>/<stage>.<port>.npy");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      if (o->pipeline.empty() == o->model.empty()) throw UsageError("give a pipeline TOML file or --model DIR (one of them)");
-      pipeline::PipelineSpec spec = o->pipeline.empty() ? pipeline::model_pipeline(pipeline::ModelFolder::open(o->model))
-                                                         : pipeline::parse_pipeline_file(o->pipeline);
-      std::vector<std::string> paths = g.plugin_paths;  // --plugin-path first, then the TOML's
-      paths.insert(paths.end(), spec.runtime.plugin_paths.begin(), spec.runtime.plugin_paths.end());
-      plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(paths));
+      pipeline::PipelineSpec spec = load_pipeline_spec(o->pipeline, o->model);
+      plugin::PluginRegistry registry(plugin_search_paths(g, spec));
       const bool language = has_language_model(spec);
       if (!language && (!o->images.empty() || !o->prompt.empty() || !o->raw_prompt.empty()))
         throw UsageError("'" + spec.path + "' has no language model (no input of type tokens); --image and --prompt do not apply");
       std::unique_ptr<pipeline::Pipeline> p;
       if (!language) p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched
 
-      vk::ContextOptions co;
-      co.device = vk::resolve_device_selector(g.device, spec.runtime.device);
-      co.validation = o->validation || spec.runtime.validation;
-      co.profiling = o->profile || spec.runtime.profile;
-      co.timeout_ms = o->timeout_ms ? o->timeout_ms : spec.runtime.timeout_ms;
-      co.memory_limit = spec.runtime.memory_limit_mb << 20;
+      vk::ContextOptions co = context_options(g, spec.runtime);
+      co.validation = co.validation || o->validation;
+      co.profiling = co.profiling || o->profile;
+      if (o->timeout_ms) co.timeout_ms = o->timeout_ms;
       vk::Context ctx(co);
       Executor executor(ctx, ExecOptions{o->debug || spec.runtime.debug});
       if (language) return run_language_model(spec, *o, registry, ctx, executor);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::add_embed_text(app, g, action);
   cli::add_classify(app, g, action);
   cli::add_mmvp_vlm(app, g, action);
+  cli::add_mmvp(app, g, action);
   cli::add_generate(app, g, action);
   cli::add_chat(app, g, action);
   try {

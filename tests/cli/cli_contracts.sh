@@ -158,5 +158,28 @@ expect 2 "give --prompt .* or --raw-prompt" -- facet run --model "$models/llava_
 expect 2 "give a pipeline TOML file or --model DIR" -- facet run
 expect 2 "has no language model" -- facet run "$src/docs/pipelines/demo.toml" --prompt "hi"
 
+# facet mmvp on a folder in the MMVP layout (tests/data/mmvp): the tiny LLaVA's greedy answers are
+# graded right, wrong and unanswered; pairs, patterns (from --patterns), JSONL and chart.
+mm="$src/tests/data/mmvp"
+export LLAVA_DIR="$models/llava_tiny"
+expect 0 'State and Condition +2 +1 +50.0% +75.0% .*Orientation and Direction +1 +0 +0.0% +0.0% .*total +3 +1 +33.3% +50.0%' -- facet -q mmvp --model "$models/llava_tiny" --data "$mm" --patterns "$mm/patterns.csv" --max-tokens 8 --out "$work/mmvp.jsonl" --chart "$work/mmvp.svg"
+lines_ok() { [ "$(wc -l < "$work/mmvp.jsonl")" -eq 6 ] && sed -n 4p "$work/mmvp.jsonl" | grep -q '"answer":"furent Т Т Т Т Т Т Т","choice":"a","correct":false,"correct_answer":"b"' && sed -n 5p "$work/mmvp.jsonl" | grep -q '"choice":null,"correct":false' && grep -q '>Orientation and Direction<' "$work/mmvp.svg"; }
+if lines_ok; then echo "ok: mmvp.jsonl has 6 graded lines, mmvp.svg the patterns"; else echo "FAIL: mmvp.jsonl / mmvp.svg"; head -c 600 "$work/mmvp.jsonl"; fails=$((fails + 1)); fi
+# The same answer as facet run gives for that question alone (greedy, fresh cache).
+expect 0 '"text":"furent Т Т Т Т Т Т Т"' -- facet run --model "$models/llava_tiny" --image "$mm/MMVP Images/4.jpg" --prompt "What is it? (a) furent (b) TABLE" --max-tokens 8 --json
+expect 0 '"pair_accuracy":33.3.*"patterns":\[\{"pair_accuracy":33.3.*"pattern":"all"' -- facet -q mmvp --model "$models/llava_tiny" --data "$mm" --max-tokens 8 --out "$work/mmvp.jsonl" --chart "$work/mmvp.svg" --json
+expect 0 '"pairs":1,' -- facet -q mmvp --pipeline "$src/docs/pipelines/llava-1.5.toml" --data "$mm" --limit 3 --max-tokens 2 --out "$work/mmvp.jsonl" --chart "$work/mmvp.svg" --json
+expect 3 "has no Questions.csv" -- facet mmvp --model "$models/llava_tiny" --data "$work"
+mkdir -p "$work/mmvp_bad/MMVP Images"
+printf 'Index,Question,Options,Correct Answer\n1,Q?,(a) x (b) y,(c)\n2,Q?,(a) x (b) y,(a)\n' > "$work/mmvp_bad/Questions.csv"
+expect 3 "Questions.csv:2: Correct Answer '\(c\)' is not one of the options" -- facet mmvp --model "$models/llava_tiny" --data "$work/mmvp_bad"
+expect 3 "takes no images; MMVP needs a multimodal pipeline" -- facet mmvp --model "$models/llama_tiny" --data "$mm"
+expect 2 "--data is required" -- facet mmvp --model "$models/llava_tiny"
+
+# facet bench pipeline: the TTFT split and decode speed of a multimodal pipeline.
+expect 0 'TTFT .* ms .*preprocessing .*encoders .*adapters .*LLM prefill .*decode .* tokens/s' -- facet bench pipeline --model "$models/llava_tiny" --image "$img" -p 4 -n 4 -r 1
+expect 0 '"image_tokens": 50,.*"ttft_ms"' -- facet bench pipeline "$src/docs/pipelines/llava-1.5.toml" --image "$img" --images 2 -n 2 -r 1 --json
+expect 3 "takes no images" -- facet bench pipeline --model "$models/llama_tiny" --image "$img"
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,125 @@
+// facet mmvp: the MMVP benchmark with a multimodal LLM (a pipeline TOML or a model folder). Each
+// question is asked alone (fresh KV cache) with its image, as Question + " " + Options in the
+// model's chat template; the answer is graded by the rule of mmvp_grading.hpp; pairs of
+// consecutive questions count when both are right. Writes a JSONL line per question as it goes,
+// then prints the per-pattern table and writes a bar chart.
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "generation.hpp"
+#include "graph/executor.hpp"
+#include "llm/chat.hpp"
+#include "llm/media_prompt.hpp"
+#include "llm/vlm_session.hpp"
+#include "mmvp.hpp"
+#include "progress.hpp"
+#include "util/error.hpp"
+
+namespace facet::cli {
+
+namespace {
+
+struct MmvpOptions {
+  std::string pipeline, model, data, patterns, out = "mmvp.jsonl", chart = "mmvp.svg", chat_template, system;
+  int max_tokens = 32, limit = 0;
+  int64_t context = 0;
+  llm::SamplerOptions sampler;  // greedy unless --temperature
+  bool json = false;
+};
+
+int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
+  std::vector<MmvpQuestion> questions = read_mmvp(o.data, o.patterns);
+  if (o.limit > 0 && static_cast<size_t>(o.limit) < questions.size()) questions.resize(static_cast<size_t>(o.limit) & ~size_t{1});
+  const pipeline::PipelineSpec spec = load_pipeline_spec(o.pipeline, o.model);
+  plugin::PluginRegistry registry(plugin_search_paths(g, spec));
+  vk::Context ctx(context_options(g, spec.runtime));
+  Executor executor(ctx, ExecOptions{});
+  llm::VlmSession vlm(spec, registry, ctx, executor, llm::SessionOptions{o.context, 64});
+  if (!vlm.takes_images()) throw InputError("'" + spec.path + "' takes no images; MMVP needs a multimodal pipeline");
+  llm::MediaPromptOptions mo;
+  mo.chat = vlm.chat_template(o.chat_template);
+  mo.system = o.system.empty() ? vlm.system_message() : o.system;
+  mo.images = 1;
+  mo.rows_per_image = vlm.rows_per_image();
+  std::vector<int32_t> end_ids = llm::end_of_turn_ids(vlm.tokenizer(), *mo.chat, llm::model_eos_ids(vlm.model()));
+
+  std::ofstream jsonl(o.out, std::ios::binary);
+  if (!jsonl) throw InputError("cannot write '" + o.out + "'");
+  std::vector<MmvpAnswer> answers(questions.size());
+  Progress progress("MMVP", questions.size(), g.quiet || o.json);
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const MmvpQuestion& q = questions[i];
+    const auto t0 = std::chrono::steady_clock::now();
+    const HostTensor pixels = vlm.load_image(q.image);
+    const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), mmvp_message(q), mo);
+    vlm.llm().reset();
+    std::vector<float> logits = vlm.prefill(prompt.ids, {pixels});
+    std::vector<int32_t> history;
+    for (int32_t id : prompt.ids)
+      if (id >= 0) history.push_back(id);
+    llm::SamplerOptions so = o.sampler;
+    so.seed += static_cast<uint64_t>(q.index);  // each question's draw is independent of the others
+    llm::Sampler sampler(so);
+    Generation gen = generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens, false);
+    MmvpAnswer& a = answers[i];
+    a.text = gen.text;
+    a.prompt_tokens = static_cast<int64_t>(prompt.ids.size());
+    a.new_tokens = static_cast<int64_t>(gen.tokens.size());
+    a.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (i % 2 == 1) {  // a pair is complete: grade it and write both lines
+      std::vector<MmvpQuestion> pq{questions[i - 1], q};
+      std::vector<MmvpAnswer> pa{answers[i - 1], a};
+      score_mmvp(pq, pa);
+      answers[i - 1] = pa[0];
+      a = pa[1];
+      jsonl << mmvp_jsonl_line(pq[0], pa[0]) << mmvp_jsonl_line(pq[1], pa[1]);
+      jsonl.flush();
+      if (!jsonl) throw InputError("cannot write '" + o.out + "'");
+    }
+    progress.update(i + 1);
+  }
+  const MmvpScore score = score_mmvp(questions, answers);
+  const std::string model = o.model.empty() ? o.pipeline : o.model;
+  write_mmvp_chart(score, model, o.chart);
+  if (o.json) {
+    nlohmann::json j{{"pairs", score.total.pairs},
+                     {"pairs_correct", score.total.pairs_correct},
+                     {"pair_accuracy", score.total.pair_accuracy()},
+                     {"question_accuracy", score.total.question_accuracy()},
+                     {"patterns", nlohmann::json::array()},
+                     {"jsonl", o.out},
+                     {"chart", o.chart}};
+    for (const auto& p : score.patterns)
+      j["patterns"].push_back({{"pattern", p.pattern}, {"pairs", p.pairs}, {"pairs_correct", p.pairs_correct},
+                               {"pair_accuracy", p.pair_accuracy()}, {"question_accuracy", p.question_accuracy()}});
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << mmvp_table(score) << "wrote " << o.out << " and " << o.chart << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_mmvp(CLI::App& app, GlobalOptions& g, Action& run) {
+  auto* cmd = app.add_subcommand("mmvp", "The MMVP benchmark (150 pairs of CLIP-blind images) with a multimodal LLM");
+  auto o = std::make_shared<MmvpOptions>();
+  cmd->add_option("--pipeline", o->pipeline, "Pipeline TOML file (with an image input and a language model)");
+  cmd->add_option("--model", o->model, "Model folder (LLaVA) instead of a pipeline");
+  cmd->add_option("--data", o->data, "MMVP folder: Questions.csv and 'MMVP Images/'")->required();
+  cmd->add_option("--patterns", o->patterns, "CSV with columns Index, Pattern (when Questions.csv has no Type column)");
+  cmd->add_option("--out", o->out, "Per-question results, JSONL (default mmvp.jsonl)");
+  cmd->add_option("--chart", o->chart, "Bar chart of the pair accuracy per pattern, SVG (default mmvp.svg)");
+  cmd->add_option("--max-tokens", o->max_tokens, "New tokens per answer at most (default 32)")->check(CLI::Range(1, 4096));
+  cmd->add_option("--limit", o->limit, "Ask only the first N questions (whole pairs)")->check(CLI::Range(2, 1 << 20));
+  add_sampler_options(cmd, o->sampler);
+  cmd->add_option("--chat-template", o->chat_template, "Built-in chat template to use instead of the model's");
+  cmd->add_option("--system", o->system, "System message for the chat template");
+  cmd->add_option("--context", o->context, "KV cache positions (default: the model's, at most 4096)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_flag("--json", o->json, "Print the summary as JSON");
+  cmd->callback([&run, &g, o] { run = [&g, o] { return run_mmvp(*o, g); }; });
+}
+
+}  // namespace facet::cli
