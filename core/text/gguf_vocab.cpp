@@ -63,7 +63,8 @@ Tokenizer tokenizer_from_gguf(const io::GgufFile& g) {
 
   Tokenizer tok;
   const bool spm = model == "llama";
-  tok.model.set_vocab(tokens, where + " tokenizer.ggml.tokens");
+  BpeModel& bpe = std::get<BpeModel>(tok.model);
+  bpe.set_vocab(tokens, where + " tokenizer.ggml.tokens");
   if (spm) {
     const io::GgufValue* scores_v = g.find("tokenizer.ggml.scores");
     if (!scores_v || scores_v->type != io::GgufType::Array || scores_v->items.size() != n ||
@@ -81,15 +82,15 @@ Tokenizer tokenizer_from_gguf(const io::GgufFile& g) {
       for (size_t cut = 1; cut < t.size(); ++cut) {
         if ((static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) continue;  // inside a UTF-8 sequence
         std::string a = t.substr(0, cut), b = t.substr(cut);
-        if (tok.model.id(a) && tok.model.id(b)) tok.model.add_merge(a, b, where);
+        if (bpe.id(a) && bpe.id(b)) bpe.add_merge(a, b, where);
       }
     }
-    tok.model.byte_fallback = true;
-    tok.model.fuse_unk = true;
-    tok.model.unk = token_id("tokenizer.ggml.unknown_token_id");
-    if (!tok.model.unk)
+    bpe.byte_fallback = true;
+    bpe.fuse_unk = true;
+    bpe.unk = token_id("tokenizer.ggml.unknown_token_id");
+    if (!bpe.unk)
       for (size_t i = 0; i < n; ++i)
-        if (types[i] == kUnknown) tok.model.unk = static_cast<int32_t>(i);
+        if (types[i] == kUnknown) bpe.unk = static_cast<int32_t>(i);
     const bool space_prefix = g.get_bool("tokenizer.ggml.add_space_prefix").value_or(true);
     nlohmann::json norm = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\xE2\x96\x81"}};
     if (space_prefix)
@@ -109,7 +110,7 @@ Tokenizer tokenizer_from_gguf(const io::GgufFile& g) {
     for (const auto& m : merges->items) {
       size_t sp = m.s.find(' ', 1);
       if (sp == std::string::npos) throw fail("tokenizer.ggml.merges", "holds \"" + m.s + "\", which is not \"a b\"");
-      tok.model.add_merge(m.s.substr(0, sp), m.s.substr(sp + 1), where + " tokenizer.ggml.merges");
+      bpe.add_merge(m.s.substr(0, sp), m.s.substr(sp + 1), where + " tokenizer.ggml.merges");
     }
     const std::string pre = g.get_string("tokenizer.ggml.pre").value_or("default");
     nlohmann::json pt;
@@ -117,7 +118,7 @@ Tokenizer tokenizer_from_gguf(const io::GgufFile& g) {
       pt = byte_level(true);
     } else if (pre == "llama-bpe" || pre == "llama3") {
       pt = split_then_bytes(kLlama3Split);
-      tok.model.ignore_merges = true;
+      bpe.ignore_merges = true;
     } else if (pre == "qwen2") {
       pt = split_then_bytes(kQwen2Split);
     } else {

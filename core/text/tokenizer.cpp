@@ -71,8 +71,12 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
   try {
     if (!j.contains("model") || !j["model"].is_object()) throw InputError(where + ": no \"model\" object");
     std::string type = json_string(j["model"], "type", "BPE", where + " model");
-    if (type != "BPE") throw InputError(where + ": model type \"" + type + "\" is not supported (BPE is)");
-    t.model = BpeModel::from_json(j["model"], where + " model");
+    if (type == "BPE")
+      t.model = BpeModel::from_json(j["model"], where + " model");
+    else if (type == "WordPiece")
+      t.model = WordPieceModel::from_json(j["model"], where + " model");
+    else
+      throw InputError(where + ": model type \"" + type + "\" is not supported (BPE and WordPiece are)");
     t.normalizer = Normalizer::from_json(j.value("normalizer", nlohmann::json()), where + " normalizer");
     t.pre_tokenizer = PreTokenizer::from_json(j.value("pre_tokenizer", nlohmann::json()), where + " pre_tokenizer");
     t.decoder = Decoder::from_json(j.value("decoder", nlohmann::json()), where + " decoder");
@@ -119,7 +123,8 @@ void Tokenizer::encode_plain(std::string_view text, bool first, std::vector<int3
   if (text.empty()) return;
   std::u32string s = decode_utf8(text, "the text to tokenize");
   normalizer.apply(s);
-  for (const auto& piece : pre_tokenizer.apply(std::move(s), first)) model.encode(piece, out);
+  for (const auto& piece : pre_tokenizer.apply(std::move(s), first))
+    std::visit([&](const auto& m) { m.encode(piece, out); }, model);
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
@@ -177,18 +182,19 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
 std::optional<int32_t> Tokenizer::token_id(const std::string& tok) const {
   for (const auto& a : added)
     if (a.content == tok) return a.id;
-  return model.id(tok);
+  return std::visit([&](const auto& m) { return m.id(tok); }, model);
 }
 
 std::string Tokenizer::token(int32_t id) const {
   for (const auto& a : added)
     if (a.id == id) return a.content;
-  if (id < 0 || static_cast<size_t>(id) >= model.tokens().size()) return "";
-  return model.tokens()[id];
+  const auto& tokens = std::visit([](const auto& m) -> const std::vector<std::string>& { return m.tokens(); }, model);
+  if (id < 0 || static_cast<size_t>(id) >= tokens.size()) return "";
+  return tokens[id];
 }
 
 int32_t Tokenizer::vocab_size() const {
-  int32_t n = static_cast<int32_t>(model.tokens().size());
+  int32_t n = static_cast<int32_t>(std::visit([](const auto& m) { return m.tokens().size(); }, model));
   for (const auto& a : added) n = std::max(n, a.id + 1);
   return n;
 }

@@ -1,5 +1,6 @@
 // Tokenizer: Hugging Face's tokenizer.json pipeline re-implemented — added tokens split out
-// first, then normalizer, pre-tokenizer, BPE model, post-processor (special tokens), and the
+// first, then normalizer, pre-tokenizer, model (BPE or WordPiece), post-processor (special
+// tokens), and the
 // decoder for the way back. Loaded from tokenizer.json; the GGUF vocabulary loader builds the
 // same parts in code.
 //
@@ -14,12 +15,14 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "text/bpe.hpp"
 #include "text/decoder.hpp"
 #include "text/normalizer.hpp"
 #include "text/pre_tokenizer.hpp"
+#include "text/wordpiece.hpp"
 
 namespace facet::text {
 
@@ -55,7 +58,7 @@ class Tokenizer {
   // The parts (public so that other vocabulary formats can assemble a tokenizer).
   Normalizer normalizer;
   PreTokenizer pre_tokenizer;
-  BpeModel model;
+  std::variant<BpeModel, WordPieceModel> model;
   Decoder decoder;
   std::vector<AddedToken> added;
   std::vector<int32_t> prefix_ids, suffix_ids;  // the post-processor for a single sequence

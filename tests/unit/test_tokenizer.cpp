@@ -1,7 +1,8 @@
 // Tokenizers against an independent implementation: transformers.js's engine
 // (@lenml/tokenizers) gave the expected ids of tests/data/tokenizers/*/expected.json for the
 // corpus (tests/models/gen_tokenizer_goldens.mjs). Plus the parts on their own: Unicode
-// tables, NFC, the regex engine, BPE merge order, decoding, and malformed files.
+// tables, NFC, the regex engine, BPE merge order, WordPiece splitting, decoding, and malformed
+// files.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -55,7 +56,8 @@ TEST_P(TokenizerReference, IdsMatchTransformersJs) {
   EXPECT_EQ(checked, static_cast<int>(cases.size()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, TokenizerReference, ::testing::Values("clip_tiny", "gpt2", "llama2", "llama3", "mistral"));
+INSTANTIATE_TEST_SUITE_P(Files, TokenizerReference, ::testing::Values("bert_uncased", "clip_tiny", "gpt2", "llama2", "llama3",
+                                                                       "llava", "mistral", "qformer_tiny"));
 
 // The second, independent reference for LLaMA-2: llama-tokenizer-js, whose vocabulary and merges
 // the llama2 tokenizer.json was rebuilt from. It adds BOS and treats "<s>" literals as text.
@@ -151,6 +153,33 @@ TEST(Tokenizer, MalformedFilesAreNamed) {
                    "post_processor": {"type": "RobertaProcessing", "cls": ["<s>", 5], "sep": ["</s>", 6]}})",
                "out of range");
   expect_error(R"({"model": {"type": "BPE", "vocab": {}, "merges": [], "unk_token": "<unk>"}})", "unk_token");
+  expect_error(R"({"model": {"type": "WordPiece", "vocab": {"a": 0}}})", "unk_token \"[UNK]\" is not in the vocabulary");
+  expect_error(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 0}}})", "id 0 is given to");
+  expect_error(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}, "max_input_chars_per_word": 0}})",
+               "max_input_chars_per_word");
+  expect_error(R"({"model": {"type": "WordPiece", "vocab": []}})", "\"vocab\" must be an object");
+}
+
+TEST(WordPiece, LongestMatchFromTheLeftAndWholeWordUnknowns) {
+  Tokenizer tok = Tokenizer::from_json(
+      R"({"model": {"type": "WordPiece", "unk_token": "[UNK]", "max_input_chars_per_word": 6,
+          "vocab": {"[UNK]": 0, "un": 1, "##aff": 2, "##able": 3, "u": 4, "##n": 5, "##a": 6, "##ffable": 7,
+                    "x": 8}},
+          "pre_tokenizer": {"type": "BertPreTokenizer"}, "decoder": {"type": "WordPiece", "prefix": "##"}})",
+      "t.json");
+  EXPECT_EQ(ids_str(tok.encode("unaffable")), "0 ");  // longer than 6 characters: one unknown
+  EXPECT_EQ(ids_str(tok.encode("unaff")), "1 2 ");    // "un" beats "u", then the longest "##aff"
+  EXPECT_EQ(ids_str(tok.encode("unan")), "1 6 5 ");
+  EXPECT_EQ(ids_str(tok.encode("unz x")), "0 8 ");    // "##z" matches nothing: the whole word is unknown
+  EXPECT_EQ(tok.decode(tok.encode("unaff x")), "unaff x");
+  Tokenizer bert = Tokenizer::from_file(data_dir() + "bert_uncased/tokenizer.json");
+  EXPECT_EQ(bert.vocab_size(), 30522);
+  const auto ids = bert.encode("Unaffable strawberries, isn't it?");
+  EXPECT_EQ(ids.front(), 101);
+  EXPECT_EQ(ids.back(), 102);
+  // The decoder's cleanup works token by token, as tokenizers' WordPiece decoder does: it joins
+  // "," and "?" to the word before, not "'" (transformers' whole-string cleanup would).
+  EXPECT_EQ(bert.decode(ids), "unaffable strawberries, isn ' t it?");
 }
 
 TEST(Bpe, MergesByRankLeftmostFirst) {
