@@ -12,16 +12,7 @@ namespace facet::text {
 
 BpeModel BpeModel::from_json(const nlohmann::json& m, const std::string& where) {
   BpeModel bpe;
-  if (!m.contains("vocab") || !m["vocab"].is_object()) throw InputError(where + ": field \"vocab\" must be an object");
-  int64_t max_id = -1;
-  for (const auto& [tok, id] : m["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t{1} << 24))
-      throw InputError(where + ": vocab entry \"" + tok + "\" has no valid id");
-    max_id = std::max<int64_t>(max_id, id.get<int64_t>());
-  }
-  std::vector<std::string> tokens(static_cast<size_t>(max_id + 1));
-  for (const auto& [tok, id] : m["vocab"].items()) tokens[id.get<size_t>()] = tok;
-  bpe.set_vocab(std::move(tokens), where);
+  bpe.set_vocab(vocab_from_json(m, where), where);
   if (m.contains("dropout") && !m["dropout"].is_null() && m["dropout"].get<double>() != 0.0)
     throw InputError(where + ": BPE dropout is not deterministic and not supported");
   std::string unk = json_string(m, "unk_token", "", where);

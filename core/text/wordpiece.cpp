@@ -9,20 +9,9 @@ namespace facet::text {
 
 WordPieceModel WordPieceModel::from_json(const nlohmann::json& m, const std::string& where) {
   WordPieceModel wp;
-  if (!m.contains("vocab") || !m["vocab"].is_object()) throw InputError(where + ": field \"vocab\" must be an object");
-  int64_t max_id = -1;
-  for (const auto& [tok, id] : m["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (int64_t{1} << 24))
-      throw InputError(where + ": vocab entry \"" + tok + "\" has no valid id");
-    max_id = std::max<int64_t>(max_id, id.get<int64_t>());
-  }
-  wp.tokens_.resize(static_cast<size_t>(max_id + 1));
-  for (const auto& [tok, id] : m["vocab"].items()) {
-    std::string& slot = wp.tokens_[id.get<size_t>()];
-    if (!slot.empty()) throw InputError(where + ": id " + std::to_string(id.get<int64_t>()) + " is given to \"" + slot + "\" and \"" + tok + "\"");
-    slot = tok;
-    wp.vocab_.emplace(tok, id.get<int32_t>());
-  }
+  wp.tokens_ = vocab_from_json(m, where);
+  for (size_t i = 0; i < wp.tokens_.size(); ++i)
+    if (!wp.tokens_[i].empty()) wp.vocab_.emplace(wp.tokens_[i], static_cast<int32_t>(i));
   const std::string unk = json_string(m, "unk_token", "[UNK]", where);
   auto u = wp.id(unk);
   if (!u) throw InputError(where + ": unk_token \"" + unk + "\" is not in the vocabulary");
