@@ -57,6 +57,9 @@ struct Run {
 
 }  // namespace
 
+// What pipelines with an instruction input (InstructBLIP) are given.
+constexpr const char* kInstruction = "Describe the image in detail.";
+
 void add_bench_pipeline(CLI::App* bench, GlobalOptions& g, Action& run) {
   auto* cmd = bench->add_subcommand("pipeline", "Time to first token (preprocessing, encoders, adapters, prefill) and decode speed of a multimodal pipeline");
   auto o = std::make_shared<BenchPipelineOptions>();
@@ -102,7 +105,7 @@ void add_bench_pipeline(CLI::App* bench, GlobalOptions& g, Action& run) {
         std::vector<HostTensor> pixels;
         for (int64_t k = 0; k < o->images; ++k) pixels.push_back(vlm.load_image(o->image));
         x.preprocess = ms(t0, clock::now());
-        std::vector<float> logits = vlm.prefill(ids, pixels);
+        std::vector<float> logits = vlm.prefill(ids, pixels, kInstruction);
         x.submit = vlm.last_prefill().submit_ms;
         for (const auto& s : vlm.last_prefill().stages) x.gpu[kinds.count(s.stage) ? kinds.at(s.stage) : "other"] += s.gpu_ms;
         auto t1 = clock::now();

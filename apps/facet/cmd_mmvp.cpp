@@ -55,7 +55,7 @@ int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
     const HostTensor pixels = vlm.load_image(q.image);
     const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), mmvp_message(q), mo);
     vlm.llm().reset();
-    std::vector<float> logits = vlm.prefill(prompt.ids, {pixels});
+    std::vector<float> logits = vlm.prefill(prompt.ids, {pixels}, prompt.instruction);
     std::vector<int32_t> history;
     for (int32_t id : prompt.ids)
       if (id >= 0) history.push_back(id);

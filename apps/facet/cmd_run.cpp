@@ -60,7 +60,7 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
   mo.rows_per_image = vlm.rows_per_image();
   const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), o.raw_prompt.empty() ? o.prompt : o.raw_prompt, mo);
   if (prompt.ids.empty()) throw InputError("the prompt has no tokens");
-  std::vector<float> logits = vlm.prefill(prompt.ids, pixels);
+  std::vector<float> logits = vlm.prefill(prompt.ids, pixels, prompt.instruction);
   const llm::PrefillTimes prefill = vlm.last_prefill();
 
   std::vector<int32_t> end_ids = llm::model_eos_ids(vlm.model());

@@ -31,6 +31,20 @@ std::vector<std::pair<size_t, size_t>> without(const std::vector<std::pair<size_
   return out;
 }
 
+std::string instruction_of(const std::string& prompt) {
+  std::string out;
+  const std::string m = kImageMarker;
+  size_t at = 0;
+  for (size_t p = prompt.find(m); p != std::string::npos; p = prompt.find(m, at)) {
+    out += prompt.substr(at, p - at);
+    at = p + m.size();
+  }
+  out += prompt.substr(at);
+  const char* ws = " \t\r\n";
+  const size_t b = out.find_first_not_of(ws);
+  return b == std::string::npos ? "" : out.substr(b, out.find_last_not_of(ws) - b + 1);
+}
+
 std::string bos_literal(const text::Tokenizer& t) { return t.prefix_ids.empty() ? "" : t.token(t.prefix_ids[0]); }
 
 std::string eos_literal(const text::Tokenizer& t) {
@@ -77,6 +91,7 @@ MediaPrompt encode_media_prompt(const text::Tokenizer& tok, const std::string& p
 
   MediaPrompt out;
   out.images = o.images;
+  out.instruction = instruction_of(prompt);
   int64_t next_row = 0;
   auto append_image = [&] {
     for (int64_t r = 0; r < o.rows_per_image; ++r) out.ids.push_back(static_cast<int32_t>(-1 - next_row++));

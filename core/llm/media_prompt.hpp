@@ -12,6 +12,10 @@
 // then expands to the image's rows; otherwise (the LLaVA repository's tokenizer) the text is
 // split at the markers and each piece encoded on its own, only the first with BOS, as LLaVA's
 // tokenizer_image_token does. Special-token literals typed by the user stay text.
+//
+// The prompt also gives the instruction of pipelines with an input of type "instruction"
+// (InstructBLIP's Q-Former): the prompt as the user wrote it (chat or raw), without its markers,
+// whitespace trimmed at both ends.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +33,7 @@ inline constexpr const char* kImageMarker = "<image>";
 struct MediaPrompt {
   std::vector<int32_t> ids;  // token ids; -1 - r: row r of the media
   int64_t images = 0;
+  std::string instruction;
 };
 
 struct MediaPromptOptions {

@@ -47,7 +47,8 @@ VlmSession::VlmSession(const pipeline::PipelineSpec& spec, plugin::PluginRegistr
     const auto& in = spec_.inputs[i];
     int* slot = in.type == pipeline::InputType::Image ? &image_input_
                 : in.type == pipeline::InputType::Tokens ? &tokens_input_
-                : in.type == pipeline::InputType::Positions ? &positions_input_ : nullptr;
+                : in.type == pipeline::InputType::Positions ? &positions_input_
+                : in.type == pipeline::InputType::Instruction ? &instruction_input_ : nullptr;
     if (!slot) continue;
     if (*slot >= 0) fail(in.pos, "input '" + in.id + "': a pipeline has at most one input of this type (several images per prompt repeat the image input)");
     *slot = static_cast<int>(i);
@@ -105,6 +106,23 @@ VlmSession::VlmSession(const pipeline::PipelineSpec& spec, plugin::PluginRegistr
       if (!ok) fail(r.pos, "stage '" + lst.id + "': port '" + port + "' must be wired to stages that read the image input");
     }
   }
+  if (instruction_input_ >= 0) {
+    const pipeline::InputSpec& in = spec_.inputs[instruction_input_];
+    for (size_t s = 0; s < spec_.stages.size(); ++s)
+      for (const auto& [port, refs] : spec_.stages[s].inputs)
+        for (const auto& r : refs)
+          if (r.port.empty() && r.stage == in.id && !per_image_[s])
+            fail(r.pos, "stage '" + spec_.stages[s].id + "': the instruction input '" + in.id +
+                            "' may feed only stages that read the image input");
+    std::error_code ec;
+    const fs::path file = fs::is_directory(in.tokenizer, ec) ? fs::path(in.tokenizer) / "tokenizer.json" : fs::path(in.tokenizer);
+    if (!fs::is_regular_file(file, ec)) fail(in.pos, "input '" + in.id + "': tokenizer '" + file.string() + "' does not exist");
+    try {
+      instruction_tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::from_file(file.string()));
+    } catch (const InputError& e) {
+      fail(in.pos, "input '" + in.id + "': " + e.what());
+    }
+  }
   if (image_input_ >= 0) processor_ = read_processor(spec_.where(spec_.inputs[image_input_].pos), spec_.inputs[image_input_].processor);
 
   llm_ = std::make_unique<LlmSession>(lst, spec_.path, registry_, ctx_, executor_, options);
@@ -113,7 +131,7 @@ VlmSession::VlmSession(const pipeline::PipelineSpec& spec, plugin::PluginRegistr
 
   // Validate the whole pipeline (one image) before any GPU work, and learn the rows per image.
   if (image_input_ >= 0) {
-    auto p = pipeline::Pipeline::load(with_images(1, 1), registry_);
+    auto p = pipeline::Pipeline::load(with_images(1, 1, instruction_ids("")), registry_);
     for (const auto& [port, refs] : lst.inputs) {
       if (port == "ids" || port == "positions") continue;
       for (const auto& r : refs)
@@ -156,7 +174,14 @@ HostTensor VlmSession::load_image(const std::string& path) const {
   return io::preprocess_image(im, processor_);
 }
 
-pipeline::PipelineSpec VlmSession::with_images(int64_t images, int64_t tokens) const {
+std::vector<int32_t> VlmSession::instruction_ids(const std::string& instruction) const {
+  if (!instruction_tokenizer_) return {};
+  std::vector<int32_t> ids = instruction_tokenizer_->encode(instruction);
+  if (ids.empty()) throw InputError("the instruction '" + instruction + "' gives no tokens (input '" + spec_.inputs[instruction_input_].id + "')");
+  return ids;
+}
+
+pipeline::PipelineSpec VlmSession::with_images(int64_t images, int64_t tokens, const std::vector<int32_t>& instruction) const {
   pipeline::PipelineSpec out = spec_;
   out.inputs.clear();
   out.stages.clear();
@@ -175,6 +200,7 @@ pipeline::PipelineSpec VlmSession::with_images(int64_t images, int64_t tokens) c
       continue;
     }
     if (in.type == pipeline::InputType::Tokens || in.type == pipeline::InputType::Positions) in.tensor = zeros;
+    if (in.type == pipeline::InputType::Instruction) in.tensor = std::make_shared<const HostTensor>(HostTensor::from_i32(instruction));
     out.inputs.push_back(in);
   }
   auto per_image_ref = [&](const pipeline::PortRef& r) {
@@ -221,7 +247,8 @@ pipeline::PipelineSpec VlmSession::with_images(int64_t images, int64_t tokens) c
   return out;
 }
 
-std::vector<float> VlmSession::prefill(const std::vector<int32_t>& ids, const std::vector<HostTensor>& pixels) {
+std::vector<float> VlmSession::prefill(const std::vector<int32_t>& ids, const std::vector<HostTensor>& pixels,
+                                       const std::string& instruction) {
   times_ = PrefillTimes{};
   const int64_t images = static_cast<int64_t>(pixels.size());
   if (images > 0 && image_input_ < 0) throw InputError("the pipeline '" + spec_.path + "' takes no images");
@@ -240,13 +267,15 @@ std::vector<float> VlmSession::prefill(const std::vector<int32_t>& ids, const st
     throw InputError("the prompt's " + std::to_string(n) + " tokens (" + std::to_string(rows) + " of them image tokens) and the " +
                      std::to_string(llm_->position()) + " before them do not fit the context of " +
                      std::to_string(llm_->context()) + " positions");
-  auto p = pipeline::Pipeline::load(with_images(images, n), registry_);
+  const std::vector<int32_t> instruction_tokens = instruction_ids(instruction);
+  auto p = pipeline::Pipeline::load(with_images(images, n, instruction_tokens), registry_);
   std::map<std::string, HostTensor> inputs;
   std::vector<int32_t> pos(ids.size());
   for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(llm_->position() + static_cast<int64_t>(i));
   inputs.emplace(spec_.inputs[tokens_input_].id, HostTensor::from_i32(ids));
   inputs.emplace(spec_.inputs[positions_input_].id, HostTensor::from_i32(pos));
   for (int64_t k = 0; k < images; ++k) inputs.emplace(copy_id(spec_.inputs[image_input_].id, k), pixels[static_cast<size_t>(k)]);
+  if (instruction_input_ >= 0) inputs.emplace(spec_.inputs[instruction_input_].id, HostTensor::from_i32(instruction_tokens));
   auto logits = llm_->feed(*p, inputs, n);
   times_.submit_ms = llm_->last_feed_ms();
   for (const NodeTiming& t : executor_.last_stats().timings) {

@@ -6,6 +6,9 @@
 // A prompt with K images runs in one submission: the vision stages are repeated once per image
 // (ids "<stage>", "<stage>#1", ...; they share their weights), their media rows are concatenated
 // in image order, and the LLM reads them where the prompt's ids reference them (media_prompt.hpp).
+// An input of type "instruction" (at most one; it may feed only stages that read the image input)
+// is the prompt's instruction, tokenized with that input's tokenizer and given to every image's
+// copy of those stages (InstructBLIP's instruction-aware Q-Former).
 // Tensors stay on the device from the pixels to the logits. Decoding then feeds one token at a
 // time through the LLM stage alone, whose KV cache (states named after the stage) is shared.
 //
@@ -57,25 +60,31 @@ class VlmSession {
   HostTensor load_image(const std::string& path) const;
 
   // Feeds the prompt's ids (negative ids reference rows of the images, in order) and returns the
-  // logits after the last one. With images, one submission runs encoders, adapters and the LLM.
-  std::vector<float> prefill(const std::vector<int32_t>& ids, const std::vector<HostTensor>& pixels);
+  // logits after the last one. With images, one submission runs encoders, adapters and the LLM;
+  // `instruction` (MediaPrompt::instruction) feeds the instruction input when there is one.
+  std::vector<float> prefill(const std::vector<int32_t>& ids, const std::vector<HostTensor>& pixels,
+                             const std::string& instruction);
+  bool takes_instruction() const { return instruction_input_ >= 0; }
+  // The ids the instruction input is given for `instruction` (its tokenizer, with special tokens).
+  std::vector<int32_t> instruction_ids(const std::string& instruction) const;
   const PrefillTimes& last_prefill() const { return times_; }
   LlmSession& llm() { return *llm_; }
 
  private:
-  pipeline::PipelineSpec with_images(int64_t images, int64_t tokens) const;
+  pipeline::PipelineSpec with_images(int64_t images, int64_t tokens, const std::vector<int32_t>& instruction) const;
 
   pipeline::PipelineSpec spec_;
   plugin::PluginRegistry& registry_;
   vk::Context& ctx_;
   Executor& executor_;
-  int image_input_ = -1, tokens_input_ = -1, positions_input_ = -1;
+  int image_input_ = -1, tokens_input_ = -1, positions_input_ = -1, instruction_input_ = -1;
   size_t llm_stage_ = 0;
   std::vector<bool> per_image_;  // by stage: depends on the image input
   io::ImageProcessorConfig processor_;
   int64_t rows_per_image_ = 0;
   std::unique_ptr<pipeline::ModelFolder> model_;
   std::unique_ptr<text::Tokenizer> tokenizer_;
+  std::unique_ptr<text::Tokenizer> instruction_tokenizer_;
   std::unique_ptr<LlmSession> llm_;
   PrefillTimes times_;
 };

@@ -169,7 +169,7 @@ class Parser {
   void parse_input(const toml::node& n) {
     const toml::table* t = n.as_table();
     if (!t) fail(n, "each [[input]] must be a table");
-    check_keys(*t, {"id", "type", "file", "processor", "pad_to_square"}, "[[input]]");
+    check_keys(*t, {"id", "type", "file", "processor", "pad_to_square", "tokenizer"}, "[[input]]");
     InputSpec in;
     in.pos = pos(n);
     in.id = get_string(*t, "id", "[[input]]", true);
@@ -180,13 +180,15 @@ class Parser {
     else if (type == "image") in.type = InputType::Image;
     else if (type == "tokens") in.type = InputType::Tokens;
     else if (type == "positions") in.type = InputType::Positions;
-    else fail(*t->get("type"), "unknown input type '" + type + "' (file, image, tokens, positions)");
+    else if (type == "instruction") in.type = InputType::Instruction;
+    else fail(*t->get("type"), "unknown input type '" + type + "' (file, image, tokens, positions, instruction)");
     auto only_for = [&](const char* key, InputType want, const char* type_name) {
       if (t->get(key) && in.type != want) fail(*t->get(key), std::string("'") + key + "' applies to inputs of type " + type_name);
     };
     only_for("file", InputType::File, "file");
     only_for("processor", InputType::Image, "image");
     only_for("pad_to_square", InputType::Image, "image");
+    only_for("tokenizer", InputType::Instruction, "instruction");
     if (in.type == InputType::File) {
       get_string(*t, "file", where, true);
       in.file = path_value(*t->get("file"), t->get("file")->value<std::string>().value());
@@ -197,6 +199,9 @@ class Parser {
         if (!pad->is_boolean()) fail(*pad, "'pad_to_square' in " + where + " must be true or false");
         in.pad_to_square = pad->value<bool>().value();
       }
+    } else if (in.type == InputType::Instruction) {
+      get_string(*t, "tokenizer", where, true);
+      in.tokenizer = path_value(*t->get("tokenizer"), t->get("tokenizer")->value<std::string>().value());
     }
     spec_.inputs.push_back(std::move(in));
   }

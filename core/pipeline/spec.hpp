@@ -40,8 +40,9 @@ struct PortRef {
 // What feeds a pipeline input. `File`: an NPY file. The others are given at run time by the
 // commands that run language models (facet run): `Image` the preprocessed pixels of each --image
 // (the stages that depend on it run once per image), `Tokens` the prompt's token ids, `Positions`
-// their positions in the KV cache.
-enum class InputType { File, Image, Tokens, Positions };
+// their positions in the KV cache, `Instruction` the user's message without its image markers,
+// tokenized by the input's own tokenizer (InstructBLIP's Q-Former).
+enum class InputType { File, Image, Tokens, Positions, Instruction };
 
 struct InputSpec {
   std::string id;
@@ -51,6 +52,8 @@ struct InputSpec {
   // image_aspect_ratio = "pad" (pad to a square of the processor's mean color first).
   std::string processor;
   bool pad_to_square = false;
+  // Instruction: folder holding tokenizer.json (or the file itself).
+  std::string tokenizer;
   // Set instead of `file` by commands that build a pipeline in code (facet embed): the tensor itself.
   std::shared_ptr<const HostTensor> tensor;
   SourcePos pos;

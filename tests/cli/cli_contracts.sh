@@ -150,6 +150,8 @@ ln -sfn "$models/clip_tiny" "$work/hub/models--facet-test--clip-tiny/snapshots/a
 expect 0 '"tokens":\[15635,1246,26720,2512\]' -- facet run --model "$models/llava_repo_tiny" --image "$img" --prompt "What is in the image?" --max-tokens 4 --json
 expect 0 '"image_tokens":100,.*"tokens":\[15756,8352\]' -- facet run "$src/docs/pipelines/llava-1.5-imof.toml" --image "$models/images/rgb_37x23.png" --image "$img" --prompt "Compare the two images." --max-tokens 2 --json
 expect 0 "^furent" -- facet run --model "$models/llava_tiny" --image "$img" --prompt "What is in the image?" --max-tokens 2
+export INSTRUCTBLIP_DIR="$models/instructblip_qformer_tiny" LLM_DIR="$models/mof_tiny"
+expect 0 '"image_tokens":6,"prompt_tokens":24,.*"tokens":\[13151,19911,6670,1155\]' -- facet run "$src/docs/pipelines/instructblip.toml" --image "$img" --prompt "What is in the image?" --max-tokens 4 --json
 expect 3 "1 <image> marker but 2 images were given" -- facet run --model "$models/llava_tiny" --image "$img" --image "$img" --raw-prompt "USER: <image> hi ASSISTANT:"
 expect 3 "do not fit the context of 40 positions" -- facet run --model "$models/llava_tiny" --image "$img" --prompt "What is in the image?" --context 40
 expect 3 "cannot open .*nothere.png" -- facet run --model "$models/llava_tiny" --image "$work/nothere.png" --prompt "hi"

@@ -295,19 +295,25 @@ def make_mof(prompt_ids):
         write_cases(kind, lambda image: mof_features(kind, image), lm_w, prompt_ids)
 
 
-def write_cases(kind, features, lm_w, prompt_ids):
+def write_cases(kind, features, lm_w, prompt_ids, instruction_ids=None):
     """Goldens of the one- and two-image prompts for a pipeline whose image rows are features(image),
-    with the LLaVA repository's prompt ids (the plain LLaMA-2 tokenizer)."""
+    with the LLaVA repository's prompt ids (the plain LLaMA-2 tokenizer). With instruction_ids
+    (prompt name -> ids of its instruction), the rows are features(image, ids) and depend on the
+    prompt: their files are named after it and listed in the case."""
     out = os.path.join(GOLDENS, kind)
     os.makedirs(out, exist_ok=True)
     cases = []
     for pname, images, message in PROMPTS:
         if pname == "tall":
             continue
-        rows = []
+        rows, files = [], []
         for image in images:
-            f = features(image)
-            np.save(os.path.join(out, f"{image}.features.npy"), f.numpy().astype(np.float32))
+            if instruction_ids is None:
+                f, name = features(image), f"{image}.features.npy"
+            else:
+                f, name = features(image, instruction_ids[pname]), f"{pname}.{image}.features.npy"
+            np.save(os.path.join(out, name), f.numpy().astype(np.float32))
+            files.append(name)
             rows.extend(f)
         per_image = len(rows) // len(images)
         ids = []
@@ -315,8 +321,11 @@ def write_cases(kind, features, lm_w, prompt_ids):
             ids.extend([-1] * per_image if i == -1 else [i])
         logits, tokens, margin = reference(lm_w, ids, rows)
         np.save(os.path.join(out, f"{pname}.logits.npy"), logits.numpy().astype(np.float32))
-        cases.append({"name": pname, "images": images, "message": message, "ids": ids,
-                      "logits": f"{pname}.logits.npy", "greedy": tokens, "min_margin": margin})
+        case = {"name": pname, "images": images, "message": message, "ids": ids,
+                "logits": f"{pname}.logits.npy", "greedy": tokens, "min_margin": margin}
+        if instruction_ids is not None:
+            case.update(instruction_ids=instruction_ids[pname], features=files)
+        cases.append(case)
         print(f"{kind} {pname}: {len(ids)} ids, greedy {tokens}, smallest top-2 margin {margin:.4f}")
     gv.write_json(os.path.join(out, "cases.json"), cases)
 

@@ -9,13 +9,17 @@ the BLIP-2 / InstructBLIP papers and Hugging Face's documented module layout:
                      Goldens of docs/pipelines/qformer.toml (goldens/llava/qformer).
   instructblip_qformer_tiny   InstructBLIP layout: qformer.embeddings.{word_embeddings,
                      position_embeddings, layernorm} and the text FFN (intermediate, output) in
-                     every layer. Goldens of the adapter alone, with and without an instruction
-                     (goldens/llava/instructblip).
+                     every layer, and qformer_tokenizer/ (the 64-token WordPiece tokenizer of
+                     tests/data/tokenizers/qformer_tiny). Goldens of the adapter alone, with and
+                     without an instruction, and of docs/pipelines/instructblip.toml, whose
+                     instruction ids come from transformers.js (gen_instruction_ids.mjs, run from
+                     here) (goldens/llava/instructblip).
 
 Run after gen_llava_models.py (it reuses its prompts and language model):
-  /usr/bin/python3 gen_qformer_models.py"""
+  NODE_PATH=<folder with node_modules/@lenml/tokenizers> /usr/bin/python3 gen_qformer_models.py"""
 import json
 import os
+import subprocess
 
 import numpy as np
 import torch
@@ -144,6 +148,21 @@ def main():
     np.save(os.path.join(out, "y_text.npy"), qformer_forward(instruct, features, ids).numpy().astype(np.float32))
     np.save(os.path.join(out, "y_plain.npy"), qformer_forward(instruct, features).numpy().astype(np.float32))
     print("instructblip: adapter goldens with and without a 6-token instruction")
+
+    # The pipeline: each prompt's instruction through the Q-Former's own tokenizer.
+    tok_dir = os.path.join(HERE, "instructblip_qformer_tiny", "qformer_tokenizer")
+    os.makedirs(tok_dir, exist_ok=True)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        if not os.path.lexists(os.path.join(tok_dir, f)):
+            os.symlink(os.path.join("..", "..", "..", "data", "tokenizers", "qformer_tiny", f), os.path.join(tok_dir, f))
+    instructions = [{"name": n, "instruction": m.replace("<image>", "").strip()} for n, _, m in gl.PROMPTS]
+    gv.write_json(os.path.join(out, "instructions.json"), instructions)
+    subprocess.run(["node", os.path.join(HERE, "gen_instruction_ids.mjs")], check=True)
+    with open(os.path.join(out, "instruction_ids.json")) as f:
+        instruction_ids = json.load(f)
+    gl.write_cases("instructblip",
+                   lambda image, ids: qformer_forward(instruct, tower(image), torch.tensor(ids, dtype=torch.int64)),
+                   lm_w, prompt_ids, instruction_ids)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,12 @@ TEST_F(PipelineToml, ValidationErrorsCarryTheirPosition) {
        "'processor' applies to inputs of type image", ExitCode::InvalidInput},
       {"run-time input without a language model", "[[input]]\nid = \"img\"\ntype = \"image\"\nprocessor = \".\"\n" + merge(),
        "p.toml:7:1", "is given at run time", ExitCode::InvalidInput},
+      {"tokenizer on an image input", "[[input]]\nid = \"img\"\ntype = \"image\"\nprocessor = \".\"\ntokenizer = \"t\"\n" + merge(),
+       "p.toml:11:13", "'tokenizer' applies to inputs of type instruction", ExitCode::InvalidInput},
+      {"instruction without a tokenizer", "[[input]]\nid = \"ins\"\ntype = \"instruction\"\n" + merge(), "p.toml:7:1",
+       "tokenizer", ExitCode::InvalidInput},
+      {"instruction without a language model", "[[input]]\nid = \"ins\"\ntype = \"instruction\"\ntokenizer = \".\"\n" + merge(),
+       "p.toml:7:1", "tokens, positions or instruction: pass --prompt", ExitCode::InvalidInput},
       {"unknown [chat] key", merge() + "[chat]\ncolour = 1\n", "p.toml:12:10", "unknown key 'colour' in [chat]", ExitCode::InvalidInput},
   };
   for (const ErrorCase& c : cases) {

@@ -82,18 +82,26 @@ class LlavaModels : public VkTest {
     for (const auto& c : cases(goldens)) {
       SCOPED_TRACE(goldens + " " + c["name"].get<std::string>());
       std::vector<HostTensor> pixels;
-      for (const auto& image : c["images"]) {
-        pixels.push_back(vlm.load_image(kModels + "/images/" + image.get<std::string>()));
-        // The projected features alone: the vision stages of the same pipeline.
+      for (size_t k = 0; k < c["images"].size(); ++k) {
+        const std::string image = c["images"][k];
+        pixels.push_back(vlm.load_image(kModels + "/images/" + image));
+        // The projected features alone: the vision stages of the same pipeline (and its
+        // instruction, tokenized by the reference).
         pipeline::PipelineSpec part = spec;
         part.inputs = {spec.inputs[0]};
         part.inputs[0].type = pipeline::InputType::File;
         part.inputs[0].tensor = std::make_shared<const HostTensor>(pixels.back());
+        for (const auto& in : spec.inputs)
+          if (in.type == pipeline::InputType::Instruction) {
+            part.inputs.push_back(in);
+            part.inputs.back().tensor =
+                std::make_shared<const HostTensor>(HostTensor::from_i32(c["instruction_ids"].get<std::vector<int32_t>>()));
+          }
         part.stages.pop_back();
         part.outputs = {pipeline::port_ref(features)};
         auto out = pipeline::Pipeline::load(part, registry)->run(ctx(), ex);
-        const auto want = io::read_npy(golden + image.get<std::string>() + ".features.npy").to_f32();
-        EXPECT_LT(rel_error(out.at(features).to_f32(), want), 2e-6);
+        const std::string file = c.contains("features") ? c["features"][k].get<std::string>() : image + ".features.npy";
+        EXPECT_LT(rel_error(out.at(features).to_f32(), io::read_npy(golden + file).to_f32()), 2e-6);
       }
       llm::MediaPromptOptions mo;
       mo.chat = tmpl;
@@ -101,8 +109,11 @@ class LlavaModels : public VkTest {
       mo.rows_per_image = vlm.rows_per_image();
       const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), c["message"].get<std::string>(), mo);
       EXPECT_EQ(prompt.ids, numbered(c["ids"].get<std::vector<int32_t>>()));
+      if (vlm.takes_instruction()) {  // Facet's WordPiece against transformers.js
+        EXPECT_EQ(vlm.instruction_ids(prompt.instruction), c["instruction_ids"].get<std::vector<int32_t>>());
+      }
       vlm.llm().reset();
-      std::vector<float> logits = vlm.prefill(prompt.ids, pixels);
+      std::vector<float> logits = vlm.prefill(prompt.ids, pixels, prompt.instruction);
       EXPECT_LT(rel_error(logits, io::read_npy(golden + c["logits"].get<std::string>()).to_f32()), 1e-5);
       std::vector<int32_t> tokens;
       for (size_t i = 0; i < c["greedy"].size(); ++i) {
@@ -128,8 +139,29 @@ class LlavaModels : public VkTest {
     ::setenv("DINO_DIR", (kModels + "/dinov2_mof_tiny").c_str(), 1);
     ::setenv("RESAMPLER_DIR", (kModels + "/resampler_tiny").c_str(), 1);
     ::setenv("QFORMER_DIR", (kModels + "/qformer_tiny").c_str(), 1);
+    ::setenv("INSTRUCTBLIP_DIR", (kModels + "/instructblip_qformer_tiny").c_str(), 1);
     ::setenv("LLM_DIR", (kModels + "/mof_tiny").c_str(), 1);
     return pipeline::parse_pipeline_file(std::string(FACET_SOURCE_DIR) + "/docs/pipelines/" + name);
+  }
+
+  // A shipped pipeline with `from` replaced by `to` is refused with "variant.toml:<where>" and `what`.
+  void refused_variant(const std::string& name, const std::string& from, const std::string& to, const std::string& where,
+                       const std::string& what) {
+    shipped(name);  // sets the variables
+    std::ifstream f(std::string(FACET_SOURCE_DIR) + "/docs/pipelines/" + name);
+    std::string t((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const size_t at = t.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    t.replace(at, from.size(), to);
+    Executor ex(ctx());
+    try {
+      llm::VlmSession vlm(pipeline::parse_pipeline_text(t, std::string(FACET_SOURCE_DIR) + "/docs/pipelines/variant.toml"),
+                          registry, ctx(), ex);
+      ADD_FAILURE() << "accepted: " << to;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("variant.toml:" + where), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
   }
 };
 
@@ -158,6 +190,22 @@ TEST_F(LlavaModels, ShippedResamplerPipelineMatchesThePyTorchReference) {
 // 6 Q-Former queries per image; cross-attention in layers 0 and 2 over all 26 CLIP tokens.
 TEST_F(LlavaModels, ShippedQFormerPipelineMatchesThePyTorchReference) {
   check_pipeline(shipped("qformer.toml"), "qformer", "qformer.y", 6, 2);
+}
+
+// InstructBLIP: each prompt's instruction ("What is in the image?") goes through the Q-Former's
+// own WordPiece tokenizer into the self-attention next to the queries.
+TEST_F(LlavaModels, ShippedInstructBlipPipelineMatchesThePyTorchReference) {
+  check_pipeline(shipped("instructblip.toml"), "instructblip", "qformer.y", 6, 2);
+}
+
+// The instruction input is checked with the rest of the pipeline, with its TOML line.
+TEST_F(LlavaModels, InstructionInputsAreValidated) {
+  auto refused = [&](auto... a) { refused_variant("instructblip.toml", a...); };
+  refused("/qformer_tokenizer\"", "/no_tokenizer\"", "15:", "tokenizer '");
+  refused("media = \"qformer.y\"", "media = \"qformer.y\", extra = \"instruction\"", "47:", "must be wired to stages that read the image");
+  refused("type = \"tokens\"", "type = \"instruction\"\ntokenizer = \"x\"", "20:", "at most one input of this type");
+  // A Q-Former without word embeddings (BLIP-2) cannot take the instruction.
+  refused("weights = \"${INSTRUCTBLIP_DIR}\"", "weights = \"${QFORMER_DIR}\"", "36:", "no word embeddings");
 }
 
 // InstructBLIP's Q-Former alone: queries and an instruction's tokens share the self-attention,
@@ -194,24 +242,7 @@ TEST_F(LlavaModels, InstructBlipQFormerTakesAnInstruction) {
 // Pipelines that cannot fit are refused while they are validated (before any GPU work), with the
 // TOML position of the offending stage or port.
 TEST_F(LlavaModels, MismatchedPipelinesAreRefusedWithTheirTomlLine) {
-  shipped("llava-1.5-imof.toml");  // sets the variables
-  std::ifstream f(std::string(FACET_SOURCE_DIR) + "/docs/pipelines/llava-1.5-imof.toml");
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const std::string path = std::string(FACET_SOURCE_DIR) + "/docs/pipelines/variant.toml";
-  auto refused = [&](const std::string& from, const std::string& to, const std::string& where, const std::string& what) {
-    std::string t = text;
-    const size_t at = t.find(from);
-    ASSERT_NE(at, std::string::npos) << from;
-    t.replace(at, from.size(), to);
-    Executor ex(ctx());
-    try {
-      llm::VlmSession vlm(pipeline::parse_pipeline_text(t, path), registry, ctx(), ex);
-      ADD_FAILURE() << "accepted: " << to;
-    } catch (const InputError& e) {
-      EXPECT_NE(std::string(e.what()).find("variant.toml:" + where), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-    }
-  };
+  auto refused = [&](auto... a) { refused_variant("llava-1.5-imof.toml", a...); };
   // The adapter's width (16) is not the language model's hidden size (llama_tiny: 48).
   refused("weights = \"${MOF_DIR}\"\ninputs = { ids", "weights = \"" + kModels + "/llama_tiny\"\ninputs = { ids", "48:",
           "hidden_size 48");
@@ -236,12 +267,12 @@ TEST_F(LlavaModels, MarkersImagesAndContextAreChecked) {
   const HostTensor px = vlm.load_image(kModels + "/images/rgb_37x23.png");
   const auto prompt = llm::encode_media_prompt(vlm.tokenizer(), "Compare.", mo);
   EXPECT_GT(prompt.ids.size(), 50u);
-  EXPECT_THROW(vlm.prefill(prompt.ids, {px, px}), InputError);
+  EXPECT_THROW(vlm.prefill(prompt.ids, {px, px}, ""), InputError);
   // A reference past the given images.
-  EXPECT_THROW(vlm.prefill({1, -26}, {px}), InputError);
+  EXPECT_THROW(vlm.prefill({1, -26}, {px}, ""), InputError);
   // Text only still works through the same session.
   vlm.llm().reset();
-  EXPECT_EQ(vlm.prefill({1, 3148}, {}).size(), 32064u);
+  EXPECT_EQ(vlm.prefill({1, 3148}, {}, "").size(), 32064u);
 }
 
 }  // namespace
