@@ -28,6 +28,14 @@ std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipel
   return plugin::PluginRegistry::default_search_paths(paths);
 }
 
+void add_session_options(CLI::App* cmd, llm::SessionOptions& s, bool chunk) {
+  cmd->add_option("--context", s.context, "KV cache positions (default: the model's, at most 4096)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--kv-cache", s.kv_cache, "KV cache element type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
+  if (chunk)
+    cmd->add_option("--chunk", s.chunk, "Prompt tokens per submission (default 64)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+}
+
 vk::ContextOptions context_options(const GlobalOptions& g, const pipeline::RuntimeSpec& runtime) {
   vk::ContextOptions co;
   co.device = vk::resolve_device_selector(g.device, runtime.device);

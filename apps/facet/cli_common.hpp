@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "graph/host_tensor.hpp"
+#include "llm/llm_session.hpp"
 #include "llm/sampler.hpp"
 #include "pipeline/spec.hpp"
 #include "vk/context.hpp"
@@ -35,6 +36,9 @@ std::string tensor_text(const std::string& name, const HostTensor& t);
 // The sampling flags of generate and chat (--temperature, --top-k, --top-p, --min-p,
 // --repeat-penalty, --seed).
 void add_sampler_options(CLI::App* cmd, llm::SamplerOptions& s);
+// The KV-cache flags of the commands that run a language model: --context, --kv-cache, and with
+// `chunk` also --chunk.
+void add_session_options(CLI::App* cmd, llm::SessionOptions& s, bool chunk);
 
 // The pipeline a command names: a TOML file or a model folder, exactly one (UsageError otherwise).
 pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model);

@@ -20,7 +20,7 @@ struct ChatOptions {
   std::string model, system, chat_template;
   std::vector<std::string> stops;
   int max_tokens = 512;
-  int64_t context = 0, chunk = 64;
+  llm::SessionOptions session;
   llm::SamplerOptions sampler;
 };
 
@@ -36,8 +36,7 @@ void add_chat(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--max-tokens", o->max_tokens, "New tokens per reply at most (default 512)")->check(CLI::Range(1, 1 << 20));
   add_sampler_options(cmd, o->sampler);
   cmd->add_option("--stop", o->stops, "End a reply when its text contains this string (repeatable)");
-  cmd->add_option("--context", o->context, "KV cache positions (default: the model's, at most 4096)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  cmd->add_option("--chunk", o->chunk, "Prompt tokens per submission (default 64)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  add_session_options(cmd, o->session, true);
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       auto folder = pipeline::ModelFolder::open(o->model);
@@ -49,7 +48,7 @@ void add_chat(CLI::App& app, GlobalOptions& g, Action& run) {
       co.device = vk::resolve_device_selector(g.device, "");
       vk::Context ctx(co);
       Executor executor(ctx, ExecOptions{});
-      llm::LlmSession session(folder, registry, ctx, executor, llm::SessionOptions{o->context, o->chunk});
+      llm::LlmSession session(folder, registry, ctx, executor, o->session);
       llm::Sampler sampler(o->sampler);
 
       std::vector<llm::ChatMessage> messages;

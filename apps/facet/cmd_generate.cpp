@@ -21,7 +21,7 @@ struct GenerateOptions {
   std::string model, prompt, logits_out;
   std::vector<std::string> stops;
   int max_tokens = 128;
-  int64_t context = 0, chunk = 64;
+  llm::SessionOptions session;
   llm::SamplerOptions sampler;
   bool json = false;
 };
@@ -44,8 +44,7 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--prompt", o->prompt, "Raw prompt text (BOS added as the tokenizer says)")->required();
   cmd->add_option("--max-tokens", o->max_tokens, "New tokens at most (default 128)")->check(CLI::Range(0, 1 << 20));
   add_sampler_options(cmd, o->sampler);
-  cmd->add_option("--context", o->context, "KV cache positions (default: the model's, at most 4096)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  cmd->add_option("--chunk", o->chunk, "Prompt tokens per submission (default 64)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  add_session_options(cmd, o->session, true);
   cmd->add_option("--stop", o->stops, "Stop when the text contains this string (repeatable; not printed)");
   cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\"} (new tokens only)");
   cmd->add_option("--logits-out", o->logits_out, "Write f32 logits [vocab] at the last prompt position (NPY)");
@@ -62,7 +61,7 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
       co.device = vk::resolve_device_selector(g.device, "");
       vk::Context ctx(co);
       Executor executor(ctx, ExecOptions{});
-      llm::LlmSession session(folder, registry, ctx, executor, llm::SessionOptions{o->context, o->chunk});
+      llm::LlmSession session(folder, registry, ctx, executor, o->session);
       if (static_cast<int64_t>(prompt.size()) + o->max_tokens > session.context())
         throw InputError("the prompt (" + std::to_string(prompt.size()) + " tokens) and --max-tokens " +
                          std::to_string(o->max_tokens) + " do not fit the context of " + std::to_string(session.context()) +

@@ -24,7 +24,7 @@ namespace {
 struct MmvpOptions {
   std::string pipeline, model, data, patterns, out = "mmvp.jsonl", chart = "mmvp.svg", chat_template, system;
   int max_tokens = 32, limit = 0;
-  int64_t context = 0;
+  llm::SessionOptions session;
   llm::SamplerOptions sampler;  // greedy unless --temperature
   bool json = false;
 };
@@ -36,7 +36,7 @@ int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
   plugin::PluginRegistry registry(plugin_search_paths(g, spec));
   vk::Context ctx(context_options(g, spec.runtime));
   Executor executor(ctx, ExecOptions{});
-  llm::VlmSession vlm(spec, registry, ctx, executor, llm::SessionOptions{o.context, 64});
+  llm::VlmSession vlm(spec, registry, ctx, executor, o.session);
   if (!vlm.takes_images()) throw InputError("'" + spec.path + "' takes no images; MMVP needs a multimodal pipeline");
   llm::MediaPromptOptions mo;
   mo.chat = vlm.chat_template(o.chat_template);
@@ -117,7 +117,7 @@ void add_mmvp(CLI::App& app, GlobalOptions& g, Action& run) {
   add_sampler_options(cmd, o->sampler);
   cmd->add_option("--chat-template", o->chat_template, "Built-in chat template to use instead of the model's");
   cmd->add_option("--system", o->system, "System message for the chat template");
-  cmd->add_option("--context", o->context, "KV cache positions (default: the model's, at most 4096)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  add_session_options(cmd, o->session, false);
   cmd->add_flag("--json", o->json, "Print the summary as JSON");
   cmd->callback([&run, &g, o] { run = [&g, o] { return run_mmvp(*o, g); }; });
 }

@@ -27,7 +27,7 @@ struct RunOptions {
   std::string prompt, raw_prompt, chat_template, system;
   std::vector<std::string> stops;
   int max_tokens = 256;
-  int64_t context = 0;
+  llm::SessionOptions session;
   llm::SamplerOptions sampler;
   bool json = false, profile = false, debug = false, validation = false;
   std::string save_dir;
@@ -44,7 +44,7 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
                        vk::Context& ctx, Executor& executor) {
   if (o.prompt.empty() == o.raw_prompt.empty())
     throw UsageError("this pipeline has a language model: give --prompt (a chat message) or --raw-prompt (text as written)");
-  llm::VlmSession vlm(spec, registry, ctx, executor, llm::SessionOptions{o.context, 64});
+  llm::VlmSession vlm(spec, registry, ctx, executor, o.session);
   if (!o.images.empty() && !vlm.takes_images()) throw InputError("'" + spec.path + "' takes no images, but --image was given");
   auto t0 = std::chrono::steady_clock::now();
   std::vector<HostTensor> pixels;
@@ -106,7 +106,7 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--stop", o->stops, "Stop when the text contains this string (repeatable; not printed)");
   cmd->add_option("--chat-template", o->chat_template, "Built-in chat template to use instead of the model's");
   cmd->add_option("--system", o->system, "System message for the chat template");
-  cmd->add_option("--context", o->context, "KV cache positions (default: the model's, at most 4096)")->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  add_session_options(cmd, o->session, false);
   cmd->add_flag("--json", o->json, "Print outputs (or the answer's text and tokens), stage shapes and timings as JSON");
   cmd->add_flag("--profile", o->profile, "Record GPU time per dispatch");
   cmd->add_flag("--debug", o->debug, "Check every node against its CPU reference");

@@ -4,6 +4,9 @@
 //   Optional 4th input positions i32 [Tq]: query i sees keys 0 .. positions[i] (clamped to Tk - 1),
 //   which replaces the causal rule; a KV cache of capacity Tk holds the earlier positions, so one
 //   graph (and one recorded plan) serves every decode step.
+//   attr window (default 0 = none): sliding-window attention; a query at position p (its position
+//   input, or Tk - Tq + i when causal) sees only keys j > p - window.
+//   k and v are both f32 or both f16 (a f16 KV cache); q and the output are f32.
 //   Fused: online softmax, no Tq x Tk score matrix in memory.
 #include <algorithm>
 #include <cmath>
@@ -17,6 +20,7 @@ namespace {
 struct AttnPush {
   uint32_t tq, tk, hq, hkv, d, dv;
   float scale;
+  uint32_t window;
 };
 
 constexpr int64_t kMaxHeadDim = 256;
@@ -33,7 +37,12 @@ void register_attention(OpRegistry& r) {
           if (in[3]->desc.rank != 1 || in[3]->desc.dims[0] != in[0]->desc.dims[0])
             throw InputError(node + ": attention positions must be i32 [Tq], got " + in[3]->desc.str());
         }
-        for (size_t i = 0; i < 3; ++i) expect_dtype(*in[i], DType::F32, node, i == 0 ? "q" : i == 1 ? "k" : "v");
+        expect_dtype(*in[0], DType::F32, node, "q");
+        if (in[1]->desc.dtype != DType::F32 && in[1]->desc.dtype != DType::F16)
+          throw InputError(node + ": attention keys must be f32 or f16, got " + in[1]->desc.str());
+        expect_dtype(*in[2], in[1]->desc.dtype, node, "v");
+        if (attrs.count("window") && (!std::holds_alternative<int64_t>(attrs.at("window")) || std::get<int64_t>(attrs.at("window")) < 0))
+          throw InputError(node + ": attention window must be an integer >= 0");
         const TensorDesc &q = in[0]->desc, &k = in[1]->desc, &v = in[2]->desc;
         if (q.rank != 3 || k.rank != 3 || v.rank != 3)
           throw InputError(node + ": attention needs q [Tq, Hq, D], k [Tk, Hkv, D], v [Tk, Hkv, Dv]");
@@ -55,7 +64,7 @@ void register_attention(OpRegistry& r) {
       [](const OpCall& c, const vk::DeviceInfo& dev) {
         const TensorDesc &q = c.inputs[0]->desc, &k = c.inputs[1]->desc, &v = c.inputs[2]->desc;
         Launch l;
-        l.kernel = "core/attention";
+        l.kernel = k.dtype == DType::F16 ? "core/attention_f16" : "core/attention_f32";
         constexpr uint32_t kWorkgroup = 64;
         uint32_t dmax = std::max(q.dims[2], v.dims[2]) <= 64 ? 64 : std::max(q.dims[2], v.dims[2]) <= 128 ? 128 : 256;
         const bool positions = c.inputs.size() == 4;
@@ -64,7 +73,7 @@ void register_attention(OpRegistry& r) {
         float scale = static_cast<float>(c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(q.dims[2]))));
         l.set_push(AttnPush{static_cast<uint32_t>(q.dims[0]), static_cast<uint32_t>(k.dims[0]), static_cast<uint32_t>(q.dims[1]),
                             static_cast<uint32_t>(k.dims[1]), static_cast<uint32_t>(q.dims[2]), static_cast<uint32_t>(v.dims[2]),
-                            scale});
+                            scale, static_cast<uint32_t>(c.attr_int("window", 0))});
         uint64_t groups = (static_cast<uint64_t>(q.dims[0] * q.dims[1]) + kWorkgroup - 1) / kWorkgroup;
         l.groups = grid_of(groups, dev);
         return l;
@@ -73,7 +82,8 @@ void register_attention(OpRegistry& r) {
         const TensorDesc &q = c.inputs[0]->desc, &k = c.inputs[1]->desc, &v = c.inputs[2]->desc;
         const int64_t Tq = q.dims[0], Hq = q.dims[1], D = q.dims[2], Tk = k.dims[0], Hkv = k.dims[1], Dv = v.dims[2];
         const double scale = c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(D)));
-        const bool causal = c.attr_int("causal", 0) != 0;
+        const bool causal = c.attr_int("causal", 0) != 0, positions = in.size() == 4;
+        const int64_t window = c.attr_int("window", 0);
         std::vector<double> s(static_cast<size_t>(Tk));
         for (int64_t i = 0; i < Tq; ++i)
           for (int64_t h = 0; h < Hq; ++h) {
@@ -83,17 +93,18 @@ void register_attention(OpRegistry& r) {
               for (int64_t d = 0; d < Dv; ++d) out[(i * Hq + h) * Dv + d] = 0.0f;
               continue;
             }
+            const int64_t first = window > 0 && (causal || positions) ? std::max<int64_t>(0, last - window + 1) : 0;
             double m = -INFINITY, sum = 0;
-            for (int64_t j = 0; j <= last; ++j) {
+            for (int64_t j = first; j <= last; ++j) {
               double dot = 0;
               for (int64_t d = 0; d < D; ++d) dot += double(in[0][(i * Hq + h) * D + d]) * in[1][(j * Hkv + hk) * D + d];
               s[j] = dot * scale;
               m = std::max(m, s[j]);
             }
-            for (int64_t j = 0; j <= last; ++j) sum += (s[j] = std::exp(s[j] - m));
+            for (int64_t j = first; j <= last; ++j) sum += (s[j] = std::exp(s[j] - m));
             for (int64_t d = 0; d < Dv; ++d) {
               double acc = 0;
-              for (int64_t j = 0; j <= last; ++j) acc += s[j] * in[2][(j * Hkv + hk) * Dv + d];
+              for (int64_t j = first; j <= last; ++j) acc += s[j] * in[2][(j * Hkv + hk) * Dv + d];
               out[(i * Hq + h) * Dv + d] = static_cast<float>(acc / sum);
             }
           }

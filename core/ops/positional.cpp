@@ -3,7 +3,7 @@
 //        (i, i + R); 1: GGUF interleaved (2i, 2i + 1)) -> x's shape; dims from 2R on pass through.
 //        The model computes cos/sin tables on the CPU (as its reference does, in f32), which also
 //        carries any rope scaling; the kernel only rotates.
-//   get_rows(table [V, D] in f32, f16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K, ids i32 [T]) -> f32 [T, D].
+//   get_rows(table [V, D] in f32, f16, bf16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K, ids i32 [T]) -> f32 [T, D].
 // Positions and ids outside their tables are clamped by both the kernel and the CPU reference;
 // callers validate them first.
 #include <algorithm>
@@ -78,8 +78,8 @@ void register_positional(OpRegistry& r) {
         expect_inputs(in, 2, 2, node, "get_rows");
         expect_dtype(*in[1], DType::I32, node, "ids");
         const TensorDesc &t = in[0]->desc, &ids = in[1]->desc;
-        if (t.rank != 2 || ids.rank != 1 || t.dtype == DType::BF16 || t.dtype == DType::I32)
-          throw InputError(node + ": get_rows needs a table [V, D] (f32, f16 or a GGUF block type) and ids [T], got " +
+        if (t.rank != 2 || ids.rank != 1 || t.dtype == DType::I32)
+          throw InputError(node + ": get_rows needs a table [V, D] (f32, f16, bf16 or a GGUF block type) and ids [T], got " +
                            t.str() + " and " + ids.str());
         return TensorDesc(DType::F32, {ids.dims[0], t.dims[1]});
       },

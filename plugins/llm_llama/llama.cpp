@@ -5,8 +5,9 @@
 //     h = rms_norm(x) * input_layernorm
 //     q, k, v = h Wq^T (+bq), h Wk^T (+bk), h Wv^T (+bv)          // [T, H, Dh], [T, Hkv, Dh]
 //     q, k = rope(q, k) at `positions` (rotate-half convention, cos/sin from rope_theta and scaling)
-//     k_cache[positions] = k; v_cache[positions] = v              // graph states [context, Hkv, Dh]
+//     k_cache[positions] = k; v_cache[positions] = v              // graph states [context, Hkv, Dh], f16 or f32
 //     x += attention(q, k_cache, v_cache, positions) Wo^T         // query t sees cache rows 0..pos[t]
+//                                                                 // (pos[t] - window + 1 .. pos[t] with a sliding window)
 //     h = rms_norm(x) * post_attention_layernorm
 //     x += (silu(h Wg^T) * (h Wu^T)) Wd^T
 //   logits = rms_norm(x[last or all]) * norm W_lm^T             // lm_head, or embed_tokens when tied
@@ -86,6 +87,20 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
     }
     if (!(factor_ > 0)) rs.fail("factor", "must be positive");
   }
+  // Sliding-window attention: Mistral's `sliding_window` in every layer; Qwen2's only with
+  // `use_sliding_window`, in the layers from `max_window_layers` on.
+  window_.assign(static_cast<size_t>(layers_), 0);
+  if (c.has("sliding_window") && text_type != "llama") {
+    const int64_t window = c.get_int("sliding_window", 0);
+    const bool qwen2 = text_type == "qwen2";
+    if (!qwen2 || c.get_bool("use_sliding_window", false)) {
+      const int64_t from = qwen2 ? c.get_int("max_window_layers", layers_, 0) : 0;
+      for (int64_t i = from; i < layers_; ++i) window_[static_cast<size_t>(i)] = window;
+    }
+  }
+  const std::string kv = cfg.get_string("kv_cache");
+  if (kv != "f16" && kv != "f32") throw Error("param kv_cache must be 'f16' or 'f32', got '" + kv + "'");
+  kv_dtype_ = kv == "f16" ? FACET_DTYPE_F16 : FACET_DTYPE_F32;
   int64_t context = cfg.get_int("context");
   context_ = context > 0 ? context : std::min<int64_t>(max_pos, 4096);
   all_logits_ = cfg.get_string("logits") == "all";
@@ -94,9 +109,6 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
   Desc emb = w_.desc(p("model.embed_tokens.weight"));
   if (emb.rank != 2 || emb.dims[0] != vocab_ || emb.dims[1] != dim_)
     throw Error("tensor '" + p("model.embed_tokens.weight") + "' must be [vocab_size, hidden_size]");
-  if (emb.dtype == FACET_DTYPE_BF16)
-    throw Error("tensor '" + p("model.embed_tokens.weight") + "' is bf16, which the embedding lookup does not read yet "
-                "(f32 and f16 tables are supported)");
   const bool tied = c.get_bool("tie_word_embeddings", false) || !w_.has(p("lm_head.weight"));
   head_name_ = tied ? p("model.embed_tokens.weight") : p("lm_head.weight");
   for (int64_t i = 0; i < layers_; ++i) {
@@ -170,10 +182,10 @@ std::vector<Tensor> Llama::build(sdk::Graph& g, const std::vector<Tensor>& in) {
     Tensor v = g.reshape(nn::linear(g, w_, p(l + "self_attn.v_proj"), h), Desc(FACET_DTYPE_F32, {t, kv_heads_, head_dim_}));
     q = g.op("rope", n + "rope_q", {q, pos, cos_t, sin_t}, {attr("mode", rope_mode_)});
     k = g.op("rope", n + "rope_k", {k, pos, cos_t, sin_t}, {attr("mode", rope_mode_)});
-    const Desc cache(FACET_DTYPE_F32, {context_, kv_heads_, head_dim_});
+    const Desc cache(kv_dtype_, {context_, kv_heads_, head_dim_});
     Tensor kc = g.op("set_rows", n + "k_cache", {g.state(n + "k_cache", cache), k, pos});  // [context, Hkv, Dh]
     Tensor vc = g.op("set_rows", n + "v_cache", {g.state(n + "v_cache", cache), v, pos});
-    Tensor a = g.op("attention", n + "attn", {q, kc, vc, pos});                             // [T, H, Dh]
+    Tensor a = g.op("attention", n + "attn", {q, kc, vc, pos}, {attr("window", window_[static_cast<size_t>(i)])});  // [T, H, Dh]
     a = g.reshape(a, Desc(FACET_DTYPE_F32, {t, heads_ * head_dim_}));
     x = g.op("add", n + "attn_residual", {x, nn::linear(g, w_, p(l + "self_attn.o_proj"), a)});
     h = g.op("rms_norm", n + "ffn_norm", {x, nn::param(g, w_, p(l + "post_attention_layernorm.weight"))}, {attr("eps", eps_)});

@@ -30,6 +30,7 @@ class Llama : public sdk::Component {
       {"context", FACET_PARAM_INT, 0, "0", "KV cache positions (0: max_position_embeddings, at most 4096)"},
       {"logits", FACET_PARAM_STRING, 0, "last", "last | all"},
       {"prefix", FACET_PARAM_STRING, 0, "", "tensor name prefix; empty: found from the folder"},
+      {"kv_cache", FACET_PARAM_STRING, 0, "f16", "f16 | f32: the KV cache's element type"},
   };
 
   explicit Llama(const sdk::StageConfig& cfg);
@@ -48,6 +49,8 @@ class Llama : public sdk::Component {
   std::string scaling_;  // "", "linear", "llama3"
   double factor_ = 1.0, low_freq_ = 1.0, high_freq_ = 4.0, original_context_ = 8192.0;
   bool all_logits_ = false;
+  facet_dtype kv_dtype_ = FACET_DTYPE_F16;
+  std::vector<int64_t> window_;  // per layer; 0: full causal attention
   bool gguf_ = false;
   int64_t rope_mode_ = 0;  // 0: rotate-half (Hugging Face, GGUF qwen2); 1: interleaved (GGUF llama)
 };

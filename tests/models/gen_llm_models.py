@@ -3,6 +3,12 @@
 generation_config.json, model.safetensors in f16, and the tokenizer files of
 tests/data/tokenizers/mistral), plus goldens of the PyTorch reference in reference_llm.py:
 last-position logits of each prompt and 16-token greedy continuations with their top-2 margins.
+Then the variants of the family, each with its goldens (same prompts and tokenizer):
+  qwen2_tiny    Qwen2: q/k/v biases, untied head, rope_theta 1e6, bf16 weights (the embedding
+                table too), use_sliding_window with a window of 6 from layer 1 on (max_window_layers)
+  llama3_tiny   LLaMA-3 rope scaling (factor 8, low/high frequency factors 1/4, original context
+                32, so the head's frequencies fall in all three bands), rope_theta 5e5, f32 weights
+  mistral_tiny  Mistral: sliding_window 5 in every layer, f16 weights
 Prompt ids come from tests/data/tokenizers/mistral/expected.json (transformers.js's tokenizer).
 Run with Debian's /usr/bin/python3 from this folder."""
 import json
@@ -46,6 +52,11 @@ def weights(cfg, seed):
         w[l + "mlp.gate_proj.weight"] = n(ff, d, std=d ** -0.5)
         w[l + "mlp.up_proj.weight"] = n(ff, d, std=d ** -0.5)
         w[l + "mlp.down_proj.weight"] = n(d, ff, std=ff ** -0.5)
+        if cfg.get("model_type") == "qwen2":
+            for proj, rows in (("q", heads * hd), ("k", kv * hd), ("v", kv * hd)):
+                w[l + f"self_attn.{proj}_proj.bias"] = n(rows, std=0.5)
+    if not cfg["tie_word_embeddings"]:
+        w["lm_head.weight"] = n(cfg["vocab_size"], d, std=d ** -0.5)
     return w
 
 
@@ -55,22 +66,37 @@ def write_json(path, obj):
         f.write("\n")
 
 
-def make_llama():
-    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 48, "intermediate_size": 96,
-           "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12,
-           "vocab_size": 14923, "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-           "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
-           "torch_dtype": "float16", "transformers_version": "4.44.2"}
-    folder = os.path.join(HERE, "llama_tiny")
+BASE = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 48, "intermediate_size": 96,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12,
+        "vocab_size": 14923, "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+        "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+        "torch_dtype": "float16", "transformers_version": "4.44.2"}
+
+VARIANTS = {
+    "llama_tiny": (dict(BASE), 7),
+    "qwen2_tiny": (dict(BASE, architectures=["Qwen2ForCausalLM"], model_type="qwen2", rope_theta=1e6, rms_norm_eps=1e-6,
+                        tie_word_embeddings=False, torch_dtype="bfloat16", use_sliding_window=True, sliding_window=6,
+                        max_window_layers=1), 31),
+    "llama3_tiny": (dict(BASE, rope_theta=500000.0, torch_dtype="float32",
+                         rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                       "high_freq_factor": 4.0, "original_max_position_embeddings": 32}), 32),
+    "mistral_tiny": (dict(BASE, architectures=["MistralForCausalLM"], model_type="mistral", sliding_window=5), 33),
+}
+STORAGE = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+
+
+def make_model(name):
+    cfg, seed = VARIANTS[name]
+    folder = os.path.join(HERE, name)
     os.makedirs(folder, exist_ok=True)
     write_json(os.path.join(folder, "config.json"), cfg)
     write_json(os.path.join(folder, "generation_config.json"), {"bos_token_id": 1, "eos_token_id": 2})
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(os.path.join(TOKENIZER, name), os.path.join(folder, name))
-    stored = {k: v.half() for k, v in weights(cfg, 7).items()}
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(TOKENIZER, f), os.path.join(folder, f))
+    stored = {k: v.to(STORAGE[cfg["torch_dtype"]]) for k, v in weights(cfg, seed).items()}
     save_safetensors(os.path.join(folder, "model.safetensors"), stored)
     w = {k: v.float() for k, v in stored.items()}
-    out = os.path.join(HERE, "goldens", "llama_tiny")
+    out = os.path.join(HERE, "goldens", name)
     os.makedirs(out, exist_ok=True)
     cases = []
     for k, text in enumerate(PROMPTS):
@@ -80,10 +106,11 @@ def make_llama():
         tokens, margins = ref.greedy(w, cfg, ids, N_GREEDY)
         cases.append({"text": text, "ids": ids, "logits": f"prompt{k}.logits.npy", "greedy": tokens,
                       "min_margin": min(margins)})
-        print(f"prompt {k}: {len(ids)} ids, greedy {tokens}, smallest top-2 margin {min(margins):.4f}")
+        print(f"{name} prompt {k}: {len(ids)} ids, greedy {tokens}, smallest top-2 margin {min(margins):.4f}")
     write_json(os.path.join(out, "cases.json"), cases)
 
 
 if __name__ == "__main__":
     torch.set_grad_enabled(False)
-    make_llama()
+    for name in VARIANTS:
+        make_model(name)

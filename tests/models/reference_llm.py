@@ -1,6 +1,8 @@
 """PyTorch reference of the Hugging Face LLaMA decoder (LlamaForCausalLM: RMSNorm, rotary
 embeddings in the rotate-half convention, grouped-query attention, SwiGLU MLP, tied or untied
-head), written for Facet's tests from the published model definition. Float32, full recompute
+head; Qwen2's q/k/v biases; Mistral's and Qwen2's sliding-window attention, where a query at
+position i sees keys j with i - window < j <= i), written for Facet's tests from the published
+model definition. Float32, full recompute
 (no cache), so it also checks Facet's KV cache."""
 import math
 
@@ -33,6 +35,17 @@ def inv_freq(cfg):
     return inv
 
 
+def layer_window(cfg, i):
+    """The sliding window of layer i (0: none): Mistral's in every layer, Qwen2's only with
+    use_sliding_window and from max_window_layers on."""
+    w = cfg.get("sliding_window")
+    if not w or cfg.get("model_type") == "llama":
+        return 0
+    if cfg.get("model_type") == "qwen2":
+        return w if cfg.get("use_sliding_window") and i >= cfg.get("max_window_layers", 0) else 0
+    return w
+
+
 def rotate_half(x):
     half = x.shape[-1] // 2
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
@@ -53,9 +66,12 @@ def forward_embeds(w, cfg, x):
     freqs = torch.arange(t).float()[:, None] * inv_freq(cfg)[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
-    mask = torch.full((t, t), float("-inf")).triu(1)
+    causal = torch.full((t, t), float("-inf")).triu(1)
     for i in range(cfg["num_hidden_layers"]):
         l = f"model.layers.{i}."
+        mask = causal
+        if layer_window(cfg, i):
+            mask = causal + torch.full((t, t), float("-inf")).tril(-layer_window(cfg, i))
         h = rms_norm(x, w[l + "input_layernorm.weight"], eps)
         q = F.linear(h, w[l + "self_attn.q_proj.weight"], w.get(l + "self_attn.q_proj.bias")).view(t, heads, hd)
         k = F.linear(h, w[l + "self_attn.k_proj.weight"], w.get(l + "self_attn.k_proj.bias")).view(t, kv, hd)

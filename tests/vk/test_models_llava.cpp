@@ -72,7 +72,7 @@ class LlavaModels : public VkTest {
   void check_pipeline(const pipeline::PipelineSpec& spec, const std::string& goldens, const std::string& features,
                       int64_t rows, size_t n_cases) {
     Executor ex(ctx());
-    llm::VlmSession vlm(spec, registry, ctx(), ex);
+    llm::VlmSession vlm(spec, registry, ctx(), ex, llm::SessionOptions{0, 64, "f32"});  // the f32 cache: tight bounds
     EXPECT_TRUE(vlm.takes_images());
     EXPECT_EQ(vlm.rows_per_image(), rows);
     const llm::ChatTemplate tmpl = vlm.chat_template();

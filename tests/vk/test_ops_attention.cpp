@@ -66,6 +66,43 @@ TEST_F(AttentionTest, PositionsSelectTheVisibleKeys) {
   }
 }
 
+// A sliding window of W: the query at position p sees keys p - W + 1 .. p only, which is plain
+// attention over that slice of the cache. Also with f16 keys and values (a f16 KV cache).
+TEST_F(AttentionTest, SlidingWindowAndF16KeysAndValues) {
+  constexpr int64_t W = 5, kTk = 30, kHq = 4, kHkv = 2, kD = 24;
+  const std::vector<float> pos = {2, 9, 10, 23};  // the first sees fewer than W keys
+  const int64_t tq = static_cast<int64_t>(pos.size());
+  for (DType kv : {DType::F32, DType::F16}) {
+    SCOPED_TRACE(std::string(dtype_name(kv)));
+    TensorDesc qd(DType::F32, {tq, kHq, kD}), kd(kv, {kTk, kHkv, kD}), pd(DType::I32, {tq});
+    const std::vector<float> q = random_values(qd.elements(), 7, -2, 2), k = random_values(kd.elements(), 8, -2, 2),
+                             v = random_values(kd.elements(), 9);
+    std::map<std::string, HostTensor> in = {{"q", HostTensor::from_f32(qd, q)}, {"k", HostTensor::from_f32(kd, k)},
+                                            {"v", HostTensor::from_f32(kd, v)}, {"pos", HostTensor::from_f32(pd, pos)}};
+    Graph g(core_ops());
+    g.mark_output(g.op("attn", "attention", {g.input("q", qd), g.input("k", kd), g.input("v", kd), g.input("pos", pd)},
+                       {{"window", W}}),
+                  "y");
+    const std::vector<float> y = run_on_both_layouts(g, in, 1e-10).at("y").to_f32();
+    // Each query alone against its window's keys, without a mask.
+    const std::vector<float> kr = HostTensor::from_f32(kd, k).to_f32(), vr = HostTensor::from_f32(kd, v).to_f32();
+    for (int64_t i = 0; i < tq; ++i) {
+      const int64_t last = static_cast<int64_t>(pos[i]), first = std::max<int64_t>(0, last - W + 1), n = last - first + 1;
+      TensorDesc q1(DType::F32, {1, kHq, kD}), k1(DType::F32, {n, kHkv, kD});
+      const size_t row = static_cast<size_t>(kHkv * kD);
+      std::map<std::string, HostTensor> in1 = {
+          {"q", HostTensor::from_f32(q1, std::vector<float>(q.begin() + i * kHq * kD, q.begin() + (i + 1) * kHq * kD))},
+          {"k", HostTensor::from_f32(k1, std::vector<float>(kr.begin() + first * row, kr.begin() + (last + 1) * row))},
+          {"v", HostTensor::from_f32(k1, std::vector<float>(vr.begin() + first * row, vr.begin() + (last + 1) * row))}};
+      Graph g1(core_ops());
+      g1.mark_output(g1.op("attn", "attention", {g1.input("q", q1), g1.input("k", k1), g1.input("v", k1)}), "y");
+      const std::vector<float> want = run_on_both_layouts(g1, in1, 1e-10).at("y").to_f32();
+      const std::vector<float> got(y.begin() + i * kHq * kD, y.begin() + (i + 1) * kHq * kD);
+      EXPECT_LT(nmse(got, want), 1e-12) << "query at position " << last;
+    }
+  }
+}
+
 TEST_F(AttentionTest, ShapeErrors) {
   Graph g(core_ops());
   ValueId q = g.input("q", TensorDesc(DType::F32, {4, 6, 8})), k = g.input("k", TensorDesc(DType::F32, {3, 4, 8}));
@@ -74,6 +111,9 @@ TEST_F(AttentionTest, ShapeErrors) {
   EXPECT_THROW(g.op("b", "attention", {q, k2, k2}, {{"causal", int64_t{1}}}), InputError);  // 4 queries, 3 keys
   ValueId k3 = g.input("k3", TensorDesc(DType::F32, {3, 2, 8})), p = g.input("p", TensorDesc(DType::I32, {3}));
   EXPECT_THROW(g.op("c", "attention", {q, k3, k3, p}), InputError);  // positions [3] for 4 queries
+  ValueId kf = g.input("kf", TensorDesc(DType::F16, {3, 2, 8})), vf = g.input("vf", TensorDesc(DType::F32, {3, 2, 8}));
+  EXPECT_THROW(g.op("d", "attention", {q, kf, vf}), InputError);  // f16 keys with f32 values
+  EXPECT_THROW(g.op("e", "attention", {q, k3, k3}, {{"window", int64_t{-1}}}), InputError);
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ TEST_F(PositionalTest, RopeMatchesReferenceOnOddShapes) {
 TEST_F(PositionalTest, GetRowsEveryTableType) {
   std::mt19937 rng(4);
   std::normal_distribution<float> n(0.0f, 1.0f);
-  for (DType t : {DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K}) {
     const int64_t V = 9, D = is_quantized(t) ? dtype_info(t).block_elems * 2 : 37;
     std::vector<float> v(V * D);
     for (float& x : v) x = n(rng);

@@ -6,6 +6,7 @@
 #include "graph/executor.hpp"
 #include "graph/op_registry.hpp"
 #include "util/error.hpp"
+#include "util/half.hpp"
 #include "vk_fixture.hpp"
 
 namespace facet::test {
@@ -98,6 +99,33 @@ TEST_F(StatesTest, DebugModeChecksSetRows) {
   g.mark_output(g.op("sum", "add", {w, w}), "y");
   run_on_both_layouts(g, {{"src", HostTensor::from_f32(TensorDesc(DType::F32, {3, 5}), random_values(15, 4))}, {"rows", ids({8, 0, 3})}},
                       1e-12);
+}
+
+// A f16 state (the f16 KV cache): values rounded to nearest even as they are written, untouched
+// rows stay, rows outside the state are skipped; odd row sizes are refused.
+TEST_F(StatesTest, SetRowsIntoF16State) {
+  const TensorDesc cache(DType::F16, {7, 3, 2});
+  Graph g(core_ops());
+  ValueId w = g.op("write", "set_rows", {g.state("kv", cache), g.input("src", TensorDesc(DType::F32, {3, 3, 2})),
+                                         g.input("rows", TensorDesc(DType::I32, {3}))});
+  g.mark_output(g.op("read", "convert", {w}, {{"dtype", static_cast<int64_t>(DType::F32)}}), "cache");
+  std::vector<float> src = random_values(18, 5, -3, 3);
+  src[0] = 1.0f + 1.0f / 4096.0f;  // halfway between two f16 values: rounds to even (1.0)
+  src[1] = 65519.0f;               // the largest value below f16 overflow rounds to 65504
+  auto out = run_on_both_layouts(g, {{"src", HostTensor::from_f32(TensorDesc(DType::F32, {3, 3, 2}), src)}, {"rows", ids({5, 0, 9})}}, 0.0);
+  const std::vector<float> got = out.at("cache").to_f32();
+  std::vector<float> want(42, 0.0f);
+  for (int e = 0; e < 6; ++e) {
+    want[5 * 6 + e] = f16_to_f32(f32_to_f16(src[e]));
+    want[e] = f16_to_f32(f32_to_f16(src[6 + e]));
+  }
+  EXPECT_EQ(want[30], 1.0f);
+  EXPECT_EQ(want[31], 65504.0f);
+  EXPECT_EQ(got, want);
+  Graph odd(core_ops());
+  EXPECT_THROW(odd.op("w", "set_rows", {odd.state("s", TensorDesc(DType::F16, {4, 3})), odd.input("src", TensorDesc(DType::F32, {1, 3})),
+                                        odd.input("r", TensorDesc(DType::I32, {1}))}),
+               InputError);
 }
 
 TEST_F(StatesTest, Errors) {
