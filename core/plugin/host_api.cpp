@@ -169,10 +169,21 @@ facet_status host_weights_file(facet_weights w, const char* name, const char** d
   });
 }
 
+facet_status host_weights_data(facet_weights w, const char* name, facet_tensor_desc* desc, const void** data, size_t* bytes) {
+  return guarded([&] {
+    if (!w || !name || !desc || !data || !bytes) throw InputError("weights_data: null argument");
+    auto t = w->set->find(name);
+    if (!t) throw InputError("missing weight tensor '" + std::string(name) + "' in " + w->set->path());
+    *desc = to_c(t->desc);
+    *data = t->data;
+    *bytes = static_cast<size_t>(t->bytes);
+  });
+}
+
 const facet_host_api kHostApi = {
     sizeof(facet_host_api), FACET_ABI_MAJOR, FACET_ABI_MINOR, host_log, host_last_error, host_weights_find,
     host_graph_weight, host_graph_desc, host_graph_op, host_graph_reshape, host_graph_dispatch, host_weights_file,
-    host_graph_state, host_graph_constant,
+    host_graph_state, host_graph_constant, host_weights_data,
 };
 
 }  // namespace

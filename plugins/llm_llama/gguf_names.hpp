@@ -43,8 +43,6 @@ inline HfConfig gguf_config(const sdk::Weights& w, const std::string& text) {
   } else if (scaling != "none") {
     throw sdk::Error("GGUF " + arch + ".rope.scaling.type '" + scaling + "' is not supported (none, linear)");
   }
-  if (w.has("rope_freqs.weight"))
-    throw sdk::Error("GGUF tensor 'rope_freqs.weight' (LLaMA-3.1 frequency factors) is not supported yet");
   c["vocab_size"] = w.desc("token_embd.weight").dims[0];
   c["tie_word_embeddings"] = !w.has("output.weight");
   const int64_t hidden = c["hidden_size"], heads = c["num_attention_heads"];

@@ -98,6 +98,15 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
       for (int64_t i = from; i < layers_; ++i) window_[static_cast<size_t>(i)] = window;
     }
   }
+  // GGUF files of LLaMA-3.1 and later carry their rope scaling as per-frequency divisors.
+  if (gguf_ && w_.has("rope_freqs.weight")) {
+    freq_factors_ = w_.read_f32("rope_freqs.weight");
+    if (static_cast<int64_t>(freq_factors_.size()) != head_dim_ / 2)
+      throw Error("GGUF tensor 'rope_freqs.weight' has " + std::to_string(freq_factors_.size()) + " values; the head needs " +
+                  std::to_string(head_dim_ / 2));
+    for (float f : freq_factors_)
+      if (!(f > 0.0f) || !std::isfinite(f)) throw Error("GGUF tensor 'rope_freqs.weight' holds a factor that is not positive");
+  }
   const std::string kv = cfg.get_string("kv_cache");
   if (kv != "f16" && kv != "f32") throw Error("param kv_cache must be 'f16' or 'f32', got '" + kv + "'");
   kv_dtype_ = kv == "f16" ? FACET_DTYPE_F16 : FACET_DTYPE_F32;
@@ -133,7 +142,8 @@ std::vector<Desc> Llama::infer(const std::vector<Desc>& in) {
   return {Desc(FACET_DTYPE_F32, {all_logits_ ? t : 1, vocab_})};
 }
 
-// inv_freq as transformers computes it (f32), with linear or llama3 scaling; then the angle
+// inv_freq as transformers computes it (f32), with linear or llama3 scaling (or divided by a GGUF
+// file's rope_freqs factors, llama.cpp's form of llama3 scaling); then the angle
 // position * inv_freq in f32, as torch multiplies in f32.
 void Llama::rope_tables(std::vector<float>& cos_t, std::vector<float>& sin_t) const {
   const int64_t half = head_dim_ / 2;
@@ -152,6 +162,7 @@ void Llama::rope_tables(std::vector<float>& cos_t, std::vector<float>& sin_t) co
         inv[i] = static_cast<float>((1.0 - smooth) * inv[i] / factor_ + smooth * inv[i]);
       }
     }
+    if (!freq_factors_.empty()) inv[i] = inv[i] / freq_factors_[static_cast<size_t>(i)];  // GGUF rope_freqs
   }
   cos_t.resize(static_cast<size_t>(context_ * half));
   sin_t.resize(cos_t.size());

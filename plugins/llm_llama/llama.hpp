@@ -48,6 +48,7 @@ class Llama : public sdk::Component {
   double eps_ = 1e-6, theta_ = 10000.0;
   std::string scaling_;  // "", "linear", "llama3"
   double factor_ = 1.0, low_freq_ = 1.0, high_freq_ = 4.0, original_context_ = 8192.0;
+  std::vector<float> freq_factors_;  // GGUF rope_freqs: inv_freq[i] is divided by it
   bool all_logits_ = false;
   facet_dtype kv_dtype_ = FACET_DTYPE_F16;
   std::vector<int64_t> window_;  // per layer; 0: full causal attention

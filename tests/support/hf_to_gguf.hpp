@@ -200,6 +200,26 @@ inline void convert_hf_llama(const std::string& folder, const std::string& out, 
   }
   put("model.norm.weight", "output_norm.weight", false);
   if (!c.value("tie_word_embeddings", false)) put("lm_head.weight", "output.weight", true);
+  // LLaMA-3 rope scaling becomes llama.cpp's rope_freqs: one divisor of inv_freq per frequency.
+  if (c.contains("rope_scaling") && c["rope_scaling"].is_object() && c["rope_scaling"].value("rope_type", "") == "llama3") {
+    const auto& rs = c["rope_scaling"];
+    const double factor = rs["factor"], low = rs["low_freq_factor"], high = rs["high_freq_factor"];
+    const double old = rs["original_max_position_embeddings"], theta = c.value("rope_theta", 10000.0);
+    const int64_t hd = c.value("head_dim", dim / heads);
+    std::vector<float> factors;
+    for (int64_t i = 0; i < hd; i += 2) {
+      const double freq = 1.0 / std::pow(theta, static_cast<double>(i) / static_cast<double>(hd));
+      const double wavelen = 2.0 * M_PI / freq;
+      if (wavelen < old / high) factors.push_back(1.0f);
+      else if (wavelen > old / low) factors.push_back(static_cast<float>(factor));
+      else {
+        const double smooth = (old / wavelen - low) / (high - low);
+        factors.push_back(static_cast<float>(1.0 / ((1.0 - smooth) / factor + smooth)));
+      }
+    }
+    w.add_tensor("rope_freqs.weight", io::ggml_type_of(DType::F32), {static_cast<uint64_t>(factors.size())},
+                 gguf_encode(DType::F32, factors));
+  }
   w.write(out);
 }
 

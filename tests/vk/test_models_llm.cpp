@@ -170,26 +170,28 @@ namespace {
 // interleaved rotary, llama.cpp's names and metadata), in f16 and quantized.
 class LlmGguf : public VkTest {
  protected:
-  static std::string convert(DType type) {
-    const std::string path = (std::filesystem::temp_directory_path() / ("facet_llama_tiny_" + std::string(dtype_name(type)) + ".gguf")).string();
+  static std::string convert(DType type, const std::string& model = "llama_tiny") {
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("facet_" + model + "_" + std::string(dtype_name(type)) + ".gguf")).string();
     GgufConvertOptions o;
     o.matrices = type;
-    convert_hf_llama(kModels + "/llama_tiny", path, o);
+    convert_hf_llama(kModels + "/" + model, path, o);
     return path;
   }
   // Largest logit error relative to the largest golden logit over the three prompts, and whether
   // every greedy continuation matched.
-  std::pair<double, bool> run(const std::string& path) {
+  std::pair<double, bool> run(const std::string& path, const std::string& model = "llama_tiny") {
     auto folder = pipeline::ModelFolder::open(path);
     Executor ex(ctx());
     llm::LlmSession s(folder, registry, ctx(), ex, llm::SessionOptions{0, 64, "f32"});
     double worst = 0;
     bool greedy_same = true;
-    for (const auto& c : cases()) {
+    std::ifstream f(kModels + "/goldens/" + model + "/cases.json");
+    for (const auto& c : nlohmann::json::parse(f)) {
       const auto ids = c["ids"].get<std::vector<int32_t>>();
       s.reset();
       std::vector<float> logits = s.feed(ids);
-      const auto want = io::read_npy(kModels + "/goldens/llama_tiny/" + c["logits"].get<std::string>()).to_f32();
+      const auto want = io::read_npy(kModels + "/goldens/" + model + "/" + c["logits"].get<std::string>()).to_f32();
       worst = std::max(worst, rel_error(logits, want));
       std::vector<int32_t> tokens;
       for (size_t i = 0; i < c["greedy"].size(); ++i) {
@@ -208,6 +210,16 @@ TEST_F(LlmGguf, F16FileMatchesThePyTorchReference) {
   auto folder = pipeline::ModelFolder::open(path);
   EXPECT_EQ(folder.model_type, "llama");
   auto [err, greedy] = run(path);
+  EXPECT_LT(err, 2e-6);
+  EXPECT_TRUE(greedy);
+  std::filesystem::remove(path);
+}
+
+// LLaMA-3 rope scaling as a GGUF file carries it: no scaling metadata, rope_freqs divisors.
+TEST_F(LlmGguf, RopeFreqsGiveLlama3Scaling) {
+  const std::string path = convert(DType::F32, "llama3_tiny");
+  ASSERT_TRUE(io::GgufFile::open(path)->tensors().count("rope_freqs.weight"));
+  auto [err, greedy] = run(path, "llama3_tiny");
   EXPECT_LT(err, 2e-6);
   EXPECT_TRUE(greedy);
   std::filesystem::remove(path);

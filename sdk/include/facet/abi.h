@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 #define FACET_ABI_MAJOR 1
-#define FACET_ABI_MINOR 3
+#define FACET_ABI_MINOR 4
 #define FACET_PLUGIN_ENTRY_SYMBOL "facet_plugin_entry"
 #define FACET_MAX_DIMS 4
 #define FACET_ERROR_CAPACITY 512
@@ -181,6 +181,11 @@ typedef struct facet_host_api {
    * the same table keeps its recorded plan. */
   facet_status (*graph_constant)(facet_graph graph, const char* name, const facet_tensor_desc* desc,
                                  const void* data, size_t bytes, facet_tensor* out);
+  /* Since 1.4. The stored bytes of a weight tensor, read in place from the file mapping (valid
+   * while the weights live), with its desc: for the few small tensors a plugin needs on the host
+   * (e.g. rotary frequency factors). Large tensors belong in graphs (graph_weight). */
+  facet_status (*weights_data)(facet_weights weights, const char* name, facet_tensor_desc* desc, const void** data,
+                               size_t* bytes);
 } facet_host_api;
 
 /* What the host tells a component when it creates a stage. */

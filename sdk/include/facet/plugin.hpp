@@ -135,6 +135,19 @@ class Weights {
     if (found) text->assign(data, size);
     return found != 0;
   }
+  // The values of a small f32 tensor, read on the host (ABI 1.4); throws naming the tensor when it
+  // is missing or not f32.
+  std::vector<float> read_f32(const std::string& name) const {
+    if (!w_) throw Error("stage has no weights but needs tensor '" + name + "'");
+    facet_tensor_desc d{};
+    const void* data = nullptr;
+    size_t bytes = 0;
+    detail::check(host().weights_data(w_, name.c_str(), &d, &data, &bytes), name.c_str());
+    if (d.dtype != FACET_DTYPE_F32) throw Error("tensor '" + name + "' must be f32 to be read on the host");
+    std::vector<float> out(bytes / sizeof(float));
+    if (bytes) std::memcpy(out.data(), data, out.size() * sizeof(float));
+    return out;
+  }
 
  private:
   facet_weights w_;
