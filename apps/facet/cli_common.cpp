@@ -28,10 +28,16 @@ std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipel
   return plugin::PluginRegistry::default_search_paths(paths);
 }
 
+void add_model_load_options(CLI::App* cmd, llm::SessionOptions& s) {
+  cmd->add_option("--kv-cache", s.kv_cache, "KV cache element type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
+  cmd->add_option("--quantize", s.quantize, "Quantize the language model's f32/f16/bf16 matrices on load: q8_0 or q4_0")
+      ->check(CLI::IsMember({"q8_0", "q4_0"}));
+}
+
 void add_session_options(CLI::App* cmd, llm::SessionOptions& s, bool chunk) {
   cmd->add_option("--context", s.context, "KV cache positions (default: the model's, at most 4096)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-  cmd->add_option("--kv-cache", s.kv_cache, "KV cache element type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
+  add_model_load_options(cmd, s);
   if (chunk)
     cmd->add_option("--chunk", s.chunk, "Prompt tokens per submission (default 64)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
 }

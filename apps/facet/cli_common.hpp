@@ -36,9 +36,11 @@ std::string tensor_text(const std::string& name, const HostTensor& t);
 // The sampling flags of generate and chat (--temperature, --top-k, --top-p, --min-p,
 // --repeat-penalty, --seed).
 void add_sampler_options(CLI::App* cmd, llm::SamplerOptions& s);
-// The KV-cache flags of the commands that run a language model: --context, --kv-cache, and with
-// `chunk` also --chunk.
+// The language-model flags of the commands that run one: --context, --kv-cache, --quantize, and
+// with `chunk` also --chunk.
 void add_session_options(CLI::App* cmd, llm::SessionOptions& s, bool chunk);
+// --kv-cache and --quantize alone (facet bench llm, which sets the context itself).
+void add_model_load_options(CLI::App* cmd, llm::SessionOptions& s);
 
 // The pipeline a command names: a TOML file or a model folder, exactly one (UsageError otherwise).
 pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model);

@@ -26,6 +26,7 @@ struct BenchLlmOptions {
   int64_t prompt = 128, gen = 32;
   int repeat = 5;
   bool json = false;
+  llm::SessionOptions session;  // --kv-cache, --quantize
 };
 
 struct Spread {
@@ -61,6 +62,7 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
   cmd->add_option("-n,--gen", o->gen, "Generated tokens (default 32)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
   cmd->add_option("-r,--repeat", o->repeat, "Repetitions (default 5; medians reported)")->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", o->json, "Print one JSON object");
+  add_model_load_options(cmd, o->session);
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       auto folder = pipeline::ModelFolder::open(o->model);
@@ -70,7 +72,10 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
       vk::Context ctx(co);
       Executor executor(ctx, ExecOptions{});
       const int64_t chunk = std::min<int64_t>(o->prompt, 512);
-      llm::LlmSession session(folder, registry, ctx, executor, llm::SessionOptions{o->prompt + o->gen, chunk});
+      llm::SessionOptions so = o->session;
+      so.context = o->prompt + o->gen;
+      so.chunk = chunk;
+      llm::LlmSession session(folder, registry, ctx, executor, so);
       std::mt19937 rng(7);
       std::uniform_int_distribution<int32_t> pick(3, static_cast<int32_t>(session.vocab() - 1));
       std::vector<int32_t> prompt(static_cast<size_t>(o->prompt));
@@ -100,7 +105,8 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
                          {"gen_tokens", o->gen}, {"repeat", o->repeat},
                          {"pp_tokens_per_s", p.median}, {"pp_tokens_per_s_min", p.min}, {"pp_tokens_per_s_max", p.max},
                          {"tg_tokens_per_s", t.median}, {"tg_tokens_per_s_min", t.min}, {"tg_tokens_per_s_max", t.max},
-                         {"decode_bytes_per_token", step_bytes}, {"decode_gb_per_s", gbs}};
+                         {"decode_bytes_per_token", step_bytes}, {"decode_gb_per_s", gbs},
+                         {"kv_cache", so.kv_cache.empty() ? "f16" : so.kv_cache}, {"quantize", so.quantize}};
         std::cout << j.dump(2) << "\n";
       } else {
         std::printf("model   %s\ndevice  %s\n", o->model.c_str(), device_text(ctx.info()).c_str());

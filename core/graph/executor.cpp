@@ -88,7 +88,8 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
     w->keepalive = v.constant.keepalive;
     w->alloc = alloc.allocate(binding_bytes(v.constant.bytes), vk::MemoryPool::DeviceLocal, "weight '" + v.name + "'");
     if (zero_copy) {
-      std::memcpy(w->alloc.mapped(), v.constant.data, v.constant.bytes);
+      if (v.constant.fill) v.constant.fill(0, v.constant.bytes, w->alloc.mapped());
+      else std::memcpy(w->alloc.mapped(), v.constant.data, v.constant.bytes);
     } else {
       // Upload through one bounded staging chunk, so host memory stays near one chunk.
       const uint64_t chunk = std::min<uint64_t>(v.constant.bytes, 64ull << 20);
@@ -96,7 +97,8 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
       vk::CommandRecorder rec(ctx_);
       for (uint64_t off = 0; off < v.constant.bytes; off += chunk) {
         uint64_t n = std::min(chunk, v.constant.bytes - off);
-        std::memcpy(stage.mapped(), static_cast<const uint8_t*>(v.constant.data) + off, n);
+        if (v.constant.fill) v.constant.fill(off, n, stage.mapped());
+        else std::memcpy(stage.mapped(), static_cast<const uint8_t*>(v.constant.data) + off, n);
         rec.begin();
         rec.copy(stage.view(0, n), w->alloc.view(off, n), "upload " + v.name);
         rec.end();
@@ -179,7 +181,15 @@ std::vector<float> Executor::read_value(const Plan& plan, const Graph& graph, Va
   ValueId base_id = val.kind == ValueKind::View ? val.base : v;
   std::vector<float> data;
   switch (base.kind) {
-    case ValueKind::Constant: data = convert_to_f32(base.desc.dtype, base.constant.data, base.desc.elements()); break;
+    case ValueKind::Constant:
+      if (base.constant.fill) {  // produced on demand: materialize it for the comparison
+        std::vector<uint8_t> bytes(base.constant.bytes);
+        base.constant.fill(0, bytes.size(), bytes.data());
+        data = convert_to_f32(base.desc.dtype, bytes.data(), base.desc.elements());
+      } else {
+        data = convert_to_f32(base.desc.dtype, base.constant.data, base.desc.elements());
+      }
+      break;
     case ValueKind::Input: data = inputs.at(base.name).to_f32(); break;
     case ValueKind::State:
       data = convert_to_f32(base.desc.dtype, host_pointer(states_.at(base.name)->alloc, "state"), base.desc.elements());

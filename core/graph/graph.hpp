@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,11 +29,14 @@ constexpr ValueId kNoValue = UINT32_MAX;
 
 enum class ValueKind { Input, Constant, Intermediate, View, State };
 
-// Host bytes of a constant. `keepalive` owns them (an mmap, a vector, a loaded plugin).
+// Host bytes of a constant. `keepalive` owns them (an mmap, a vector, a loaded plugin). With
+// `fill` the bytes are produced on demand instead (quantize_on_load.hpp): fill(offset, n, dst)
+// writes bytes [offset, offset + n) to dst, and `data` only identifies the constant.
 struct ConstantData {
   const void* data = nullptr;
   uint64_t bytes = 0;
   std::shared_ptr<const void> keepalive;
+  std::function<void(uint64_t offset, uint64_t n, void* dst)> fill = nullptr;
 };
 
 struct Value {

@@ -48,9 +48,10 @@ LlmSession::LlmSession(const pipeline::StageSpec& stage, const std::string& path
   context_ = options_.context > 0 ? options_.context : std::min<int64_t>(max_pos, 4096);
   std::erase_if(stage_.params, [](const pipeline::ParamSpec& p) { return p.name == "context"; });
   stage_.params.push_back({"context", pipeline::ParamValue{context_}, stage_.pos});
-  if (!options_.kv_cache.empty()) {
-    std::erase_if(stage_.params, [](const pipeline::ParamSpec& p) { return p.name == "kv_cache"; });
-    stage_.params.push_back({"kv_cache", pipeline::ParamValue{options_.kv_cache}, stage_.pos});
+  for (const auto& [name, value] : {std::pair{"kv_cache", options_.kv_cache}, std::pair{"quantize", options_.quantize}}) {
+    if (value.empty()) continue;
+    std::erase_if(stage_.params, [&](const pipeline::ParamSpec& p) { return p.name == name; });
+    stage_.params.push_back({name, pipeline::ParamValue{value}, stage_.pos});
   }
   stage_.inputs = {{"ids", {pipeline::port_ref("ids")}}, {"positions", {pipeline::port_ref("positions")}}};
   executor_.reset_states();

@@ -26,6 +26,7 @@ struct SessionOptions {
   int64_t context = 0;  // KV cache positions; 0: the model's max_position_embeddings (at most 4096)
   int64_t chunk = 64;   // prompt tokens per submission
   std::string kv_cache;  // "f16" | "f32": the LLM stage's kv_cache param; empty: the stage's own (default f16)
+  std::string quantize;  // "q8_0" | "q4_0": the LLM stage's quantize param (on load); empty: the stage's own
 };
 
 class LlmSession {

@@ -7,8 +7,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "graph/quantize_on_load.hpp"
 #include "plugin/loader.hpp"
 #include "util/error.hpp"
 
@@ -46,21 +48,46 @@ facet_status host_weights_find(facet_weights w, const char* name, facet_tensor_d
   });
 }
 
+// A weight of the stage's weight set, as stored (dtype = the stored one) or quantized on load.
+ValueId graph_weight(facet_graph g, facet_weights w, const char* name, std::optional<DType> as) {
+  if (!g || !name) throw InputError("graph_weight: null argument");
+  if (!w) throw InputError("stage '" + g->stage + "' has no weights but asks for tensor '" + name + "'");
+  auto ref = w->set->find(name);
+  if (!ref) throw InputError("stage '" + g->stage + "': tensor '" + std::string(name) + "' not found in '" + w->set->path() + "'");
+  const DType dtype = as.value_or(ref->desc.dtype);
+  std::string key = w->set->path() + "\n" + name + "\n" + std::string(dtype_name(dtype));
+  if (auto it = g->weights.find(key); it != g->weights.end()) return it->second;
+  ConstantData data{ref->data, ref->bytes, ref->keepalive};
+  TensorDesc desc = ref->desc;
+  if (dtype != ref->desc.dtype) {
+    const DTypeInfo& q = dtype_info(dtype);
+    if (desc.rank < 1 || desc.dims[desc.rank - 1] % q.block_elems != 0)
+      throw InputError("stage '" + g->stage + "': tensor '" + name + "' " + desc.str() + " has rows that are not whole " +
+                       std::string(dtype_name(dtype)) + " blocks");
+    try {
+      data = quantized_constant(data, desc.dtype, desc.elements(), dtype);
+    } catch (const InputError& e) {
+      throw InputError("stage '" + g->stage + "': tensor '" + name + "': " + e.what());
+    }
+    desc.dtype = dtype;
+  }
+  ValueId v = g->graph->constant(g->stage + "." + name, desc, std::move(data));
+  g->weights[key] = v;
+  return v;
+}
+
 facet_status host_graph_weight(facet_graph g, facet_weights w, const char* name, facet_tensor* out) {
   return guarded([&] {
-    if (!g || !name || !out) throw InputError("graph_weight: null argument");
-    if (!w) throw InputError("stage '" + g->stage + "' has no weights but asks for tensor '" + name + "'");
-    std::string key = w->set->path() + "\n" + name;
-    if (auto it = g->weights.find(key); it != g->weights.end()) {
-      *out = it->second;
-      return;
-    }
-    auto ref = w->set->find(name);
-    if (!ref) throw InputError("stage '" + g->stage + "': tensor '" + std::string(name) + "' not found in '" + w->set->path() + "'");
-    ConstantData data{ref->data, ref->bytes, ref->keepalive};
-    ValueId v = g->graph->constant(g->stage + "." + name, ref->desc, std::move(data));
-    g->weights[key] = v;
-    *out = v;
+    if (!out) throw InputError("graph_weight: null argument");
+    *out = graph_weight(g, w, name, std::nullopt);
+  });
+}
+
+facet_status host_graph_weight_as(facet_graph g, facet_weights w, const char* name, facet_dtype dtype, facet_tensor* out) {
+  return guarded([&] {
+    if (!out) throw InputError("graph_weight_as: null argument");
+    if (static_cast<uint32_t>(dtype) > static_cast<uint32_t>(DType::Q6_K)) throw InputError("graph_weight_as: unknown dtype");
+    *out = graph_weight(g, w, name, static_cast<DType>(dtype));
   });
 }
 
@@ -183,7 +210,7 @@ facet_status host_weights_data(facet_weights w, const char* name, facet_tensor_d
 const facet_host_api kHostApi = {
     sizeof(facet_host_api), FACET_ABI_MAJOR, FACET_ABI_MINOR, host_log, host_last_error, host_weights_find,
     host_graph_weight, host_graph_desc, host_graph_op, host_graph_reshape, host_graph_dispatch, host_weights_file,
-    host_graph_state, host_graph_constant, host_weights_data,
+    host_graph_state, host_graph_constant, host_weights_data, host_graph_weight_as,
 };
 
 }  // namespace

@@ -107,6 +107,10 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
     for (float f : freq_factors_)
       if (!(f > 0.0f) || !std::isfinite(f)) throw Error("GGUF tensor 'rope_freqs.weight' holds a factor that is not positive");
   }
+  const std::string quantize = cfg.get_string("quantize");
+  if (quantize == "q8_0") w_.quantize_matrices(FACET_DTYPE_Q8_0);
+  else if (quantize == "q4_0") w_.quantize_matrices(FACET_DTYPE_Q4_0);
+  else if (!quantize.empty()) throw Error("param quantize must be '', 'q8_0' or 'q4_0', got '" + quantize + "'");
   const std::string kv = cfg.get_string("kv_cache");
   if (kv != "f16" && kv != "f32") throw Error("param kv_cache must be 'f16' or 'f32', got '" + kv + "'");
   kv_dtype_ = kv == "f16" ? FACET_DTYPE_F16 : FACET_DTYPE_F32;

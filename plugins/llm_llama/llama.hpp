@@ -31,6 +31,7 @@ class Llama : public sdk::Component {
       {"logits", FACET_PARAM_STRING, 0, "last", "last | all"},
       {"prefix", FACET_PARAM_STRING, 0, "", "tensor name prefix; empty: found from the folder"},
       {"kv_cache", FACET_PARAM_STRING, 0, "f16", "f16 | f32: the KV cache's element type"},
+      {"quantize", FACET_PARAM_STRING, 0, "", "'' | q8_0 | q4_0: quantize f32/f16/bf16 matrices on load (rows of whole 32-blocks)"},
   };
 
   explicit Llama(const sdk::StageConfig& cfg);

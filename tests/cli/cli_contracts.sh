@@ -116,6 +116,9 @@ expect 3 "has no Questions.csv" -- facet mmvp-vlm --model "$models/clip_tiny" --
 expect 0 '"tokens":\[5563,6492,2864,2864,2864,11730,717,205,4359,5052,4209,3220,4608,5052,4209,7288\]' -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --max-tokens 16 --json --logits-out "$work/l.npy"
 [ -s "$work/l.npy" ] || { echo "FAIL: --logits-out"; fails=$((fails + 1)); }
 expect 0 '"tokens":\[[0-9]+,[0-9]+,[0-9]+\]' -- facet generate --model "$models/llama_tiny" --prompt "Hello" --max-tokens 3 --temperature 0.8 --top-p 0.9 --seed 7 --json
+expect 0 '"tokens":\[5563,6492,2864,2864,2864,11730,717,205,4359,5052,4209,3220,4608,5052,4209,7288\]' -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --max-tokens 16 --kv-cache f32 --json
+expect 0 '"tokens":\[[0-9]+,[0-9]+,[0-9]+,[0-9]+\]' -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --max-tokens 4 --quantize q8_0 --json
+expect 2 "--quantize: q5 not in" -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --quantize q5
 expect 3 "do not fit the context of 64 positions" -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --max-tokens 100
 expect 3 "not a language model Facet knows" -- facet generate --model "$models/clip_tiny" --prompt "Hello"
 expect 2 "temperature" -- facet generate --model "$models/llama_tiny" --prompt "Hello" --temperature -1

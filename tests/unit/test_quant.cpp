@@ -8,6 +8,8 @@
 
 #include "graph/host_tensor.hpp"
 #include "graph/quant.hpp"
+#include "graph/quantize_on_load.hpp"
+#include "util/error.hpp"
 #include "util/half.hpp"
 
 namespace facet {
@@ -115,6 +117,44 @@ TEST(Quant, ReferenceQuantizersRoundTrip) {
       for (int i = 0; i < 32; ++i) ASSERT_LE(std::fabs(y[blk * 32 + i] - x[blk * 32 + i]), bound) << dtype_name(t);
     }
   }
+}
+
+// Quantize on load: any byte range the upload asks for (chunks that cut blocks, or the whole) is
+// exactly that range of quantize()'s encoding of the source, from f32, f16 and bf16 sources.
+TEST(Quant, QuantizeOnLoadFillsAnyRangeExactly) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n(0.0f, 1.0f);
+  const int64_t count = 32 * 20000;  // more than one internal step of blocks
+  std::vector<float> x(static_cast<size_t>(count));
+  for (float& v : x) v = n(rng);
+  for (DType src : {DType::F32, DType::F16, DType::BF16}) {
+    const HostTensor t = HostTensor::from_f32(TensorDesc(src, {count}), x);
+    const std::vector<float> as_stored = t.to_f32();
+    auto bytes = std::make_shared<std::vector<uint8_t>>(t.bytes);  // the stored tensor
+    for (DType q : {DType::Q8_0, DType::Q4_0, DType::Q4_1}) {
+      SCOPED_TRACE(std::string(dtype_name(src)) + " -> " + std::string(dtype_name(q)));
+      const std::vector<uint8_t> want = quantize(q, as_stored.data(), count);
+      ConstantData c = quantized_constant(ConstantData{bytes->data(), bytes->size(), bytes}, src, count, q);
+      ASSERT_EQ(c.bytes, want.size());
+      ASSERT_TRUE(c.fill);
+      std::vector<uint8_t> got(want.size());
+      c.fill(0, got.size(), got.data());
+      EXPECT_EQ(got, want);
+      std::vector<uint8_t> chunked(want.size());
+      for (uint64_t off = 0; off < chunked.size();) {  // odd chunk sizes that cut blocks
+        const uint64_t len = std::min<uint64_t>(chunked.size() - off, 1 + rng() % 100000);
+        c.fill(off, len, chunked.data() + off);
+        off += len;
+      }
+      EXPECT_EQ(chunked, want);
+      // One constant per (source, type): rebuilt graphs share it.
+      EXPECT_EQ(quantized_constant(ConstantData{bytes->data(), bytes->size(), bytes}, src, count, q).data, c.data);
+    }
+  }
+  auto one = std::make_shared<std::vector<uint8_t>>(4 * 40);
+  EXPECT_THROW(quantized_constant(ConstantData{one->data(), one->size(), one}, DType::F32, 40, DType::Q8_0), InputError);
+  EXPECT_THROW(quantized_constant(ConstantData{one->data(), one->size(), one}, DType::F32, 32, DType::Q4_K), InputError);
+  EXPECT_THROW(quantized_constant(ConstantData{one->data(), one->size(), one}, DType::Q8_0, 32, DType::Q4_0), InputError);
 }
 
 }  // namespace

@@ -215,6 +215,33 @@ TEST_F(LlmGguf, F16FileMatchesThePyTorchReference) {
   std::filesystem::remove(path);
 }
 
+// Quantize on load (the `quantize` param): the same blocks as a GGUF file quantized offline by the
+// project's writer (the same rule too: rows that are not whole blocks stay as stored), so the same
+// logits; and the debug mode checks every node of a quantized model.
+TEST_F(LlmGguf, QuantizeOnLoadEqualsTheQuantizedGgufFile) {
+  for (auto [type, name] : {std::pair{DType::Q8_0, "q8_0"}, std::pair{DType::Q4_0, "q4_0"}}) {
+    SCOPED_TRACE(name);
+    const std::string path = convert(type);
+    Executor ex(ctx());
+    llm::LlmSession from_file(pipeline::ModelFolder::open(path), registry, ctx(), ex, llm::SessionOptions{0, 64, "f32"});
+    llm::LlmSession on_load(pipeline::ModelFolder::open(kModels + "/llama_tiny"), registry, ctx(), ex,
+                            llm::SessionOptions{0, 64, "f32", name});
+    for (const auto& c : cases()) {
+      const auto ids = c["ids"].get<std::vector<int32_t>>();
+      from_file.reset();
+      on_load.reset();
+      EXPECT_LT(rel_error(on_load.feed(ids), from_file.feed(ids)), 1e-6);
+    }
+    std::filesystem::remove(path);
+  }
+  Executor debug(ctx(), ExecOptions{true, 1e-8});
+  llm::LlmSession s(pipeline::ModelFolder::open(kModels + "/llama_tiny"), registry, ctx(), debug,
+                    llm::SessionOptions{0, 64, "f32", "q8_0"});
+  s.feed({1, 377, 4496});
+  EXPECT_FALSE(debug.last_stats().mismatch.has_value()) << debug.last_stats().mismatch->node;
+  EXPECT_GT(debug.last_stats().nodes_checked, 0u);
+}
+
 // LLaMA-3 rope scaling as a GGUF file carries it: no scaling metadata, rope_freqs divisors.
 TEST_F(LlmGguf, RopeFreqsGiveLlama3Scaling) {
   const std::string path = convert(DType::F32, "llama3_tiny");

@@ -186,6 +186,11 @@ typedef struct facet_host_api {
    * (e.g. rotary frequency factors). Large tensors belong in graphs (graph_weight). */
   facet_status (*weights_data)(facet_weights weights, const char* name, facet_tensor_desc* desc, const void** data,
                                size_t* bytes);
+  /* Since 1.4. A weight as `dtype` (quantize on load): an f32, f16 or bf16 tensor whose rows are
+   * whole blocks becomes FACET_DTYPE_Q8_0, Q4_0 or Q4_1, encoded while it is uploaded (no copy of
+   * the whole tensor in host memory). The stored dtype itself is graph_weight. */
+  facet_status (*graph_weight_as)(facet_graph graph, facet_weights weights, const char* name, facet_dtype dtype,
+                                  facet_tensor* out);
 } facet_host_api;
 
 /* What the host tells a component when it creates a stage. */

@@ -135,6 +135,11 @@ class Weights {
     if (found) text->assign(data, size);
     return found != 0;
   }
+  // Quantize on load (ABI 1.4): Graph::weight gives 2-D float tensors whose rows are whole blocks
+  // as `dtype` (FACET_DTYPE_Q8_0, Q4_0 or Q4_1); FACET_DTYPE_F32 (the default) keeps every tensor
+  // as stored.
+  void quantize_matrices(facet_dtype dtype) { matrix_dtype_ = dtype; }
+  facet_dtype matrix_dtype() const { return matrix_dtype_; }
   // The values of a small f32 tensor, read on the host (ABI 1.4); throws naming the tensor when it
   // is missing or not f32.
   std::vector<float> read_f32(const std::string& name) const {
@@ -151,6 +156,7 @@ class Weights {
 
  private:
   facet_weights w_;
+  facet_dtype matrix_dtype_ = FACET_DTYPE_F32;
 };
 
 // A dispatch of the plugin's own kernel (see facet_dispatch_desc).
@@ -177,8 +183,19 @@ class Graph {
   explicit Graph(facet_graph g) : g_(g) {}
   facet_graph handle() const { return g_; }
 
+  // A weight tensor; when `w` quantizes matrices on load (Weights::quantize_matrices), a 2-D f32,
+  // f16 or bf16 tensor whose rows are whole blocks comes as that block type (ABI 1.4).
   Tensor weight(const Weights& w, const std::string& name) {
     facet_tensor t = 0;
+    const facet_dtype q = w.matrix_dtype();
+    if (q != FACET_DTYPE_F32) {
+      const Desc d = w.desc(name);
+      const bool is_float = d.dtype == FACET_DTYPE_F32 || d.dtype == FACET_DTYPE_F16 || d.dtype == FACET_DTYPE_BF16;
+      if (d.rank == 2 && is_float && d.dims[1] % 32 == 0) {  // Q8_0/Q4_0/Q4_1 blocks of 32
+        detail::check(host().graph_weight_as(g_, w.handle(), name.c_str(), q, &t), name.c_str());
+        return {g_, t};
+      }
+    }
     detail::check(host().graph_weight(g_, w.handle(), name.c_str(), &t), name.c_str());
     return {g_, t};
   }
