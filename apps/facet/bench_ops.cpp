@@ -120,6 +120,21 @@ OpCase attention(const std::string& name, int64_t tq, int64_t tk, int64_t heads,
   return c;
 }
 
+// The best k of each row of logits [rows, cols] (top_k indices).
+OpCase top_k(const std::string& name, int64_t rows, int64_t cols, int64_t k) {
+  OpCase c;
+  c.name = name;
+  c.op = "top_k";
+  c.shape = dims({rows, cols}) + " k=" + std::to_string(k);
+  c.bytes = 4.0 * rows * cols + 4.0 * rows * k;
+  c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
+    TensorDesc d(DType::F32, {rows, cols});
+    in["x"] = random_tensor(d, 11);
+    g.mark_output(g.op("op", "top_k", {g.input("x", d)}, {{"k", k}}), "y");
+  };
+  return c;
+}
+
 }  // namespace
 
 std::vector<OpCase> op_cases() {
@@ -150,6 +165,7 @@ std::vector<OpCase> op_cases() {
       binary("elementwise.add.1m", "add", 1 << 20),
       binary("elementwise.mul.1m", "mul", 1 << 20),
       convert("convert.f16.1m", 1 << 20, DType::F16),
+      top_k("llama110m.top_k.decode", 1, 32000, 40),
   };
 }
 

@@ -19,6 +19,7 @@ void register_resize(OpRegistry& r);
 void register_index(OpRegistry& r);
 void register_state(OpRegistry& r);
 void register_splice(OpRegistry& r);
+void register_top_k(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -38,6 +39,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_index(r);
   ops::register_state(r);
   ops::register_splice(r);
+  ops::register_top_k(r);
 }
 
 }  // namespace facet
