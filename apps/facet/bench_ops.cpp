@@ -135,6 +135,31 @@ OpCase top_k(const std::string& name, int64_t rows, int64_t cols, int64_t k) {
   return c;
 }
 
+// ROI-Align of `boxes` random boxes to 7 x 7 bins over a [side, side, channels] grid.
+OpCase roi_align(const std::string& name, int64_t side, int64_t channels, int64_t boxes) {
+  OpCase c;
+  c.name = name;
+  c.op = "roi_align";
+  c.shape = dims({side, side, channels}) + " " + std::to_string(boxes) + " boxes 7x7";
+  c.bytes = 4.0 * side * side * channels + 4.0 * boxes * 49 * channels;
+  c.build = [=](Graph& g, std::map<std::string, HostTensor>& in) {
+    TensorDesc xd(DType::F32, {side, side, channels}), bd(DType::F32, {boxes, 4});
+    in["x"] = random_tensor(xd, 12);
+    std::mt19937 rng(13);
+    std::uniform_real_distribution<float> u(0.0f, static_cast<float>(side));
+    std::vector<float> b;
+    for (int64_t k = 0; k < boxes; ++k) {
+      float x0 = u(rng), y0 = u(rng), x1 = u(rng), y1 = u(rng);
+      b.insert(b.end(), {std::min(x0, x1), std::min(y0, y1), std::max(x0, x1), std::max(y0, y1)});
+    }
+    in["boxes"] = HostTensor::from_f32(bd, b);
+    g.mark_output(g.op("op", "roi_align", {g.input("x", xd), g.input("boxes", bd)},
+                       {{"height", int64_t{7}}, {"width", int64_t{7}}, {"aligned", int64_t{1}}}),
+                  "y");
+  };
+  return c;
+}
+
 }  // namespace
 
 std::vector<OpCase> op_cases() {
@@ -166,6 +191,7 @@ std::vector<OpCase> op_cases() {
       binary("elementwise.mul.1m", "mul", 1 << 20),
       convert("convert.f16.1m", 1 << 20, DType::F16),
       top_k("llama110m.top_k.decode", 1, 32000, 40),
+      roi_align("vitl14.roi_align.336", 24, 1024, 100),
   };
 }
 

@@ -20,6 +20,7 @@ void register_index(OpRegistry& r);
 void register_state(OpRegistry& r);
 void register_splice(OpRegistry& r);
 void register_top_k(OpRegistry& r);
+void register_roi_align(OpRegistry& r);
 }  // namespace ops
 
 void register_core_ops(OpRegistry& r) {
@@ -40,6 +41,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_state(r);
   ops::register_splice(r);
   ops::register_top_k(r);
+  ops::register_roi_align(r);
 }
 
 }  // namespace facet
