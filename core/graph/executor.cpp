@@ -126,7 +126,8 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
     states_.emplace(v.name, std::move(st));
   }
 
-  plan->memory = plan_memory(graph, std::max<uint64_t>(dev.min_storage_buffer_offset_alignment, 64), !options_.debug);
+  plan->memory = plan_memory(graph, std::max<uint64_t>({dev.min_storage_buffer_offset_alignment, dev.min_texel_buffer_offset_alignment, 64}),
+                             !options_.debug);
   // In debug mode every intermediate is read back, so the arena must be host-visible.
   vk::MemoryPool arena_pool = options_.debug && !zero_copy ? vk::MemoryPool::HostVisible : vk::MemoryPool::DeviceLocal;
   plan->arena = alloc.allocate(std::max<uint64_t>(plan->memory.arena_bytes, 4), arena_pool, "activation arena");
@@ -157,6 +158,7 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
         bindings.push_back(slot < 0 ? vk::Binding{storage(*plan, graph, node.output), true}
                                     : vk::Binding{storage(*plan, graph, node.inputs.at(slot)), false});
     }
+    for (const auto& [slot, format] : launch.texels) bindings.at(static_cast<size_t>(slot)).texel = format;
     const vk::Kernel& kernel = ctx_.kernels().get(launch.kernel, launch.spec);
     rec.dispatch(kernel, bindings, launch.push, launch.groups, node.name);
   }

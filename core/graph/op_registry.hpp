@@ -32,6 +32,9 @@ struct Launch {
   vk::Groups groups;
   // Binding slot -> input index, or -1 for the output. Empty: inputs in order, then the output.
   std::vector<int> bindings;
+  // Slots bound as uniform texel buffers of a format (vk::Binding::texel), e.g. weights that CPU
+  // drivers fetch through their vectorized sampler path; the others are storage buffers.
+  std::map<int, VkFormat> texels;
 
   template <class T>
   void set_push(const T& value) {

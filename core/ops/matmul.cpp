@@ -28,6 +28,14 @@ Dims dims_of(const TensorDesc& x, const TensorDesc& w) {
   return d;
 }
 
+// Whether a value's storage starts where a texel-buffer view may (views into a larger tensor
+// may not; whole tensors are allocated at the device's texel alignment).
+bool texel_aligned(const Value& v, const vk::DeviceInfo& dev) {
+  if (v.kind != ValueKind::View) return true;
+  const uint64_t bytes = static_cast<uint64_t>(v.offset) * dtype_info(v.desc.dtype).block_bytes;
+  return dev.min_texel_buffer_offset_alignment > 0 && bytes % dev.min_texel_buffer_offset_alignment == 0;
+}
+
 }  // namespace
 
 void register_matmul(OpRegistry& r) {
@@ -67,6 +75,20 @@ void register_matmul(OpRegistry& r) {
         l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
         const DType wt = c.inputs[1]->desc.dtype;
         const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::BF16 || wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1;
+        if (dev.quirks.contiguous_work_layout && (wt == DType::F32 || wt == DType::F16) && d.K % 4 == 0 &&
+            texel_aligned(*c.inputs[0], dev) && texel_aligned(*c.inputs[1], dev)) {
+          // CPU devices, f32/f16 weights: x and w as texel buffers (vectorized fetches), one
+          // invocation per NB outputs of a row. Measured on lavapipe: docs/benchmarks.md.
+          constexpr uint32_t kWorkgroup = 32, kNb = 4;
+          l.kernel = "core/matmul_texel";
+          l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
+          l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT},
+                      {1, wt == DType::F16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT}};
+          uint64_t invocations = static_cast<uint64_t>(d.M) * static_cast<uint64_t>((d.N + kNb - 1) / kNb);
+          l.groups = grid_of((invocations + kWorkgroup - 1) / kWorkgroup, dev);
+          l.groups.z = static_cast<uint32_t>(d.batch);
+          return l;
+        }
         if (dev.subgroup_arithmetic && d.M <= 8 && d.shared_w && d.batch == 1 && d.K % 8 == 0 && matvec_type) {
           // Few rows (decode): subgroups split K (8-element units, or whole 32-element blocks for
           // Q8_0/Q4_0/Q4_1) and sum with subgroupAdd, each weight read once.

@@ -55,7 +55,7 @@ static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 Allocator::Allocator(Context& ctx) : ctx_(ctx) {
   vkGetPhysicalDeviceMemoryProperties(ctx.physical_device(), &props_);
   zero_copy_ = ctx.info().unified_memory && !ctx.options().disable_zero_copy;
-  alignment_ = std::max<uint64_t>(ctx.info().min_storage_buffer_offset_alignment, 64);
+  alignment_ = std::max<uint64_t>({ctx.info().min_storage_buffer_offset_alignment, ctx.info().min_texel_buffer_offset_alignment, 64});
 }
 
 Allocator::~Allocator() {
@@ -104,7 +104,7 @@ Block* Allocator::new_block(uint64_t size, MemoryPool pool, const std::string& w
   VkDevice dev = ctx_.device();
   VkBufferCreateInfo bi{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
   bi.size = size;
-  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  bi.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   bi.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   check(vkCreateBuffer(dev, &bi, nullptr, &block->buffer), "vkCreateBuffer for " + what);
   VkMemoryRequirements req{};

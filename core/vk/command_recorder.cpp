@@ -49,6 +49,7 @@ CommandRecorder::~CommandRecorder() {
   }
   if (queries_) vkDestroyQueryPool(dev, queries_, nullptr);
   for (VkDescriptorPool p : descriptor_pools_) vkDestroyDescriptorPool(dev, p, nullptr);
+  for (VkBufferView v : texel_views_) vkDestroyBufferView(dev, v, nullptr);
   vkDestroyFence(dev, fence_, nullptr);
   vkDestroyCommandPool(dev, pool_, nullptr);
 }
@@ -58,6 +59,8 @@ void CommandRecorder::begin() {
   VkDevice dev = ctx_.device();
   check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
   for (VkDescriptorPool p : descriptor_pools_) vkResetDescriptorPool(dev, p, 0);
+  for (VkBufferView v : texel_views_) vkDestroyBufferView(dev, v, nullptr);
+  texel_views_.clear();
   sets_in_pool_ = 0;
   pending_.clear();
   barrier_reasons_.clear();
@@ -133,11 +136,12 @@ void CommandRecorder::barrier(const std::string& reason) {
 VkDescriptorSet CommandRecorder::allocate_set() {
   VkDevice dev = ctx_.device();
   if (descriptor_pools_.empty() || sets_in_pool_ == kSetsPerPool * descriptor_pools_.size()) {
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kMaxBindings};
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kMaxBindings},
+                                     {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSetsPerPool * kMaxBindings}};
     VkDescriptorPoolCreateInfo pi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     pi.maxSets = kSetsPerPool;
-    pi.poolSizeCount = 1;
-    pi.pPoolSizes = &size;
+    pi.poolSizeCount = 2;
+    pi.pPoolSizes = sizes;
     VkDescriptorPool pool = VK_NULL_HANDLE;
     check(vkCreateDescriptorPool(dev, &pi, nullptr, &pool), "vkCreateDescriptorPool");
     descriptor_pools_.push_back(pool);
@@ -165,7 +169,7 @@ void CommandRecorder::dispatch(const Kernel& kernel, std::span<const Binding> bi
                      std::to_string(groups.z) + " outside the device's limits");
   std::vector<Access> accesses;
   for (const Binding& b : bindings) {
-    if (b.view.size > info.max_storage_buffer_range)
+    if (b.texel == VK_FORMAT_UNDEFINED && b.view.size > info.max_storage_buffer_range)
       throw GpuError(GpuError::Kind::Other, label + ": a binding of " + std::to_string(b.view.size) +
                                                 " bytes exceeds maxStorageBufferRange (" +
                                                 std::to_string(info.max_storage_buffer_range) + ")");
@@ -174,14 +178,34 @@ void CommandRecorder::dispatch(const Kernel& kernel, std::span<const Binding> bi
   sync(accesses);
 
   VkDescriptorBufferInfo infos[kMaxBindings];
+  VkBufferView views[kMaxBindings];
   VkWriteDescriptorSet writes[kMaxBindings];
   for (size_t i = 0; i < bindings.size(); ++i) {
-    infos[i] = {bindings[i].view.buffer, bindings[i].view.offset, bindings[i].view.size};
+    const Binding& b = bindings[i];
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-    writes[i].dstBinding = static_cast<uint32_t>(i);
     writes[i].descriptorCount = 1;
-    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
+    if (b.texel != VK_FORMAT_UNDEFINED) {
+      if (b.write) throw InternalError(label + ": a texel-buffer binding is read only");
+      const uint64_t texel_bytes = b.texel == VK_FORMAT_R16G16B16A16_SFLOAT ? 8 : 16;
+      if (b.view.offset % info.min_texel_buffer_offset_alignment != 0 || b.view.size % texel_bytes != 0 ||
+          b.view.size / texel_bytes > info.max_texel_buffer_elements)
+        throw InternalError(label + ": binding " + std::to_string(i) + " cannot be viewed as a texel buffer");
+      VkBufferViewCreateInfo vi{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+      vi.buffer = b.view.buffer;
+      vi.format = b.texel;
+      vi.offset = b.view.offset;
+      vi.range = b.view.size;
+      check(vkCreateBufferView(ctx_.device(), &vi, nullptr, &views[i]), "vkCreateBufferView");
+      texel_views_.push_back(views[i]);
+      writes[i].dstBinding = kTexelBase + static_cast<uint32_t>(i);
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+      writes[i].pTexelBufferView = &views[i];
+    } else {
+      infos[i] = {b.view.buffer, b.view.offset, b.view.size};
+      writes[i].dstBinding = static_cast<uint32_t>(i);
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[i].pBufferInfo = &infos[i];
+    }
   }
   KernelCache& kc = ctx_.kernels();
   vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.pipeline);

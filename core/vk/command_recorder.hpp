@@ -22,9 +22,13 @@ namespace facet::vk {
 
 class Context;
 
+// A buffer range bound to slot i: a storage buffer at descriptor binding i, or with `texel` set
+// (read only) a uniform texel buffer of that format at binding kTexelBase + i, which CPU drivers
+// fetch through their vectorized sampler path.
 struct Binding {
   BufferView view;
   bool write = false;
+  VkFormat texel = VK_FORMAT_UNDEFINED;
 };
 
 struct Groups {
@@ -79,6 +83,7 @@ class CommandRecorder {
   VkQueryPool queries_ = VK_NULL_HANDLE;
   uint32_t query_capacity_ = 0;
   std::vector<VkDescriptorPool> descriptor_pools_;
+  std::vector<VkBufferView> texel_views_;  // created while recording, destroyed with the recorder
   uint32_t sets_in_pool_ = 0;
   bool recording_ = false, recorded_ = false, in_flight_ = false;
   std::vector<Access> pending_;  // accesses since the last barrier

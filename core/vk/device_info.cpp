@@ -100,6 +100,8 @@ DeviceInfo query_device_info(VkPhysicalDevice pd, uint32_t index) {
   const VkPhysicalDeviceLimits& l = p.limits;
   info.max_storage_buffer_range = l.maxStorageBufferRange;
   info.min_storage_buffer_offset_alignment = l.minStorageBufferOffsetAlignment;
+  info.min_texel_buffer_offset_alignment = l.minTexelBufferOffsetAlignment;
+  info.max_texel_buffer_elements = l.maxTexelBufferElements;
   info.max_push_constants_size = l.maxPushConstantsSize;
   info.max_compute_shared_memory = l.maxComputeSharedMemorySize;
   info.max_workgroup_invocations = l.maxComputeWorkGroupInvocations;

@@ -28,12 +28,14 @@ KernelCache::KernelCache(Context& ctx) : ctx_(ctx) {
   VkDevice dev = ctx.device();
   push_descriptors_ = ctx.push_descriptor_fn() != nullptr;
 
-  VkDescriptorSetLayoutBinding bindings[kMaxBindings];
-  for (uint32_t i = 0; i < kMaxBindings; ++i)
+  VkDescriptorSetLayoutBinding bindings[2 * kMaxBindings];
+  for (uint32_t i = 0; i < kMaxBindings; ++i) {
     bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+    bindings[kMaxBindings + i] = {kTexelBase + i, VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+  }
   VkDescriptorSetLayoutCreateInfo li{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
   li.flags = push_descriptors_ ? VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR : 0;
-  li.bindingCount = kMaxBindings;
+  li.bindingCount = 2 * kMaxBindings;
   li.pBindings = bindings;
   check(vkCreateDescriptorSetLayout(dev, &li, nullptr, &set_layout_), "vkCreateDescriptorSetLayout");
 

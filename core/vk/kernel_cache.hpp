@@ -3,8 +3,8 @@
 // one VkPipelineCache persisted on disk per device UUID + driver version.
 //
 // Every kernel shares one device-wide layout: descriptor set 0 with kMaxBindings storage buffers
-// (a push-descriptor layout when the device has VK_KHR_push_descriptor) and kPushConstantBytes
-// of push constants. Specialization constant i is constant_id i.
+// and, at kTexelBase + i, kMaxBindings uniform texel buffers (a push-descriptor layout when the
+// device has VK_KHR_push_descriptor) and kPushConstantBytes of push constants. Specialization constant i is constant_id i.
 //
 // Ownership: KernelCache owns the layouts, the pipeline cache, shader modules and pipelines.
 #pragma once
@@ -23,6 +23,8 @@ namespace facet::vk {
 class Context;
 
 constexpr uint32_t kMaxBindings = 8;
+// Slot i bound as a uniform texel buffer (Binding::texel set) is descriptor binding kTexelBase + i.
+constexpr uint32_t kTexelBase = kMaxBindings;
 constexpr uint32_t kPushConstantBytes = 128;
 
 struct Kernel {
