@@ -65,6 +65,13 @@ void register_attention(OpRegistry& r) {
         const TensorDesc &q = c.inputs[0]->desc, &k = c.inputs[1]->desc, &v = c.inputs[2]->desc;
         Launch l;
         l.kernel = k.dtype == DType::F16 ? "core/attention_f16" : "core/attention_f32";
+        // CPU devices: keys and values as texel buffers (vectorized fetches), q and y as vec4s.
+        if (dev.quirks.contiguous_work_layout && q.dims[2] % 4 == 0 && v.dims[2] % 4 == 0 && texel_aligned(*c.inputs[0], dev) &&
+            texel_aligned(*c.inputs[1], dev) && texel_aligned(*c.inputs[2], dev)) {
+          l.kernel = "core/attention_texel";
+          const VkFormat f = k.dtype == DType::F16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
+          l.texels = {{1, f}, {2, f}};
+        }
         constexpr uint32_t kWorkgroup = 64;
         uint32_t dmax = std::max(q.dims[2], v.dims[2]) <= 64 ? 64 : std::max(q.dims[2], v.dims[2]) <= 128 ? 128 : 256;
         const bool positions = c.inputs.size() == 4;

@@ -28,14 +28,6 @@ Dims dims_of(const TensorDesc& x, const TensorDesc& w) {
   return d;
 }
 
-// Whether a value's storage starts where a texel-buffer view may (views into a larger tensor
-// may not; whole tensors are allocated at the device's texel alignment).
-bool texel_aligned(const Value& v, const vk::DeviceInfo& dev) {
-  if (v.kind != ValueKind::View) return true;
-  const uint64_t bytes = static_cast<uint64_t>(v.offset) * dtype_info(v.desc.dtype).block_bytes;
-  return dev.min_texel_buffer_offset_alignment > 0 && bytes % dev.min_texel_buffer_offset_alignment == 0;
-}
-
 }  // namespace
 
 void register_matmul(OpRegistry& r) {

@@ -22,6 +22,14 @@ inline void expect_dtype(const Value& v, DType t, const std::string& node, const
 }
 
 // Push constants of an elementwise kernel: n, chunk, then the op's own fields.
+// Whether a value's storage starts where a texel-buffer view (and a vec4 storage view) may:
+// views into a larger tensor may not; whole tensors are allocated at the texel alignment.
+inline bool texel_aligned(const Value& v, const vk::DeviceInfo& dev) {
+  if (v.kind != ValueKind::View) return true;
+  const uint64_t bytes = static_cast<uint64_t>(v.offset) * dtype_info(v.desc.dtype).block_bytes;
+  return dev.min_texel_buffer_offset_alignment > 0 && bytes % dev.min_texel_buffer_offset_alignment == 0 && bytes % 16 == 0;
+}
+
 template <class Extra>
 struct ElementwisePush {
   uint32_t n;
