@@ -4,10 +4,14 @@
 // one at a time, each fed back greedily (text generation, tg). Wall-clock times include reading
 // the logits back. Decode GB/s is the weight bytes one decode step reads (every matrix and norm;
 // of the embedding table only the head's read when it is tied) divided by the time per token.
+// --profile adds, after the timed repetitions, GPU time per kernel of one prefill and one decode
+// step (timestamps around every dispatch), and the step's wall-clock time, so that what the GPU
+// time does not explain (dispatch overhead, host work, transfers) shows too.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <random>
 
 #include "cli_common.hpp"
@@ -25,7 +29,7 @@ struct BenchLlmOptions {
   std::string model;
   int64_t prompt = 128, gen = 32;
   int repeat = 5;
-  bool json = false;
+  bool json = false, profile = false;
   llm::SessionOptions session;  // --kv-cache, --quantize
 };
 
@@ -52,6 +56,56 @@ uint64_t unread_embedding_bytes(const std::string& model) {
   return 0;
 }
 
+// GPU time of one run per kernel, largest first.
+struct KernelTime {
+  std::string kernel;
+  int dispatches = 0;
+  double ms = 0;
+};
+
+struct StepProfile {
+  double wall_ms = 0;
+  std::vector<KernelTime> kernels;
+  double gpu_ms() const {
+    double t = 0;
+    for (const auto& k : kernels) t += k.ms;
+    return t;
+  }
+  int dispatches() const {
+    int n = 0;
+    for (const auto& k : kernels) n += k.dispatches;
+    return n;
+  }
+};
+
+StepProfile profile_of(const RunStats& stats, double wall_ms) {
+  std::map<std::string, KernelTime> by_kernel;
+  for (const NodeTiming& t : stats.timings) {
+    KernelTime& k = by_kernel[t.kernel];
+    k.kernel = t.kernel;
+    k.dispatches += 1;
+    k.ms += t.ms;
+  }
+  StepProfile p{wall_ms, {}};
+  for (auto& [name, k] : by_kernel) p.kernels.push_back(k);
+  std::sort(p.kernels.begin(), p.kernels.end(), [](const KernelTime& a, const KernelTime& b) { return a.ms > b.ms; });
+  return p;
+}
+
+nlohmann::json profile_json(const StepProfile& p) {
+  nlohmann::json kernels = nlohmann::json::array();
+  for (const auto& k : p.kernels) kernels.push_back({{"kernel", k.kernel}, {"dispatches", k.dispatches}, {"gpu_ms", k.ms}});
+  return {{"wall_ms", p.wall_ms}, {"gpu_ms", p.gpu_ms()}, {"dispatches", p.dispatches()}, {"kernels", kernels}};
+}
+
+void print_profile(const char* what, const StepProfile& p) {
+  std::printf("\n%s: %.3f ms wall, %.3f ms GPU in %d dispatches (%.3f ms not in any dispatch)\n", what, p.wall_ms,
+              p.gpu_ms(), p.dispatches(), p.wall_ms - p.gpu_ms());
+  std::printf("  %-32s %10s %10s %7s\n", "kernel", "dispatches", "GPU ms", "share");
+  for (const auto& k : p.kernels)
+    std::printf("  %-32s %10d %10.3f %6.1f%%\n", k.kernel.c_str(), k.dispatches, k.ms, 100.0 * k.ms / std::max(p.gpu_ms(), 1e-9));
+}
+
 }  // namespace
 
 void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
@@ -62,6 +116,7 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
   cmd->add_option("-n,--gen", o->gen, "Generated tokens (default 32)")->check(CLI::Range(int64_t{1}, int64_t{4096}));
   cmd->add_option("-r,--repeat", o->repeat, "Repetitions (default 5; medians reported)")->check(CLI::Range(1, 1000));
   cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_flag("--profile", o->profile, "Also print GPU time per kernel of one prefill and one decode step");
   add_model_load_options(cmd, o->session);
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
@@ -69,6 +124,7 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
       plugin::PluginRegistry registry(plugin::PluginRegistry::default_search_paths(g.plugin_paths));
       vk::ContextOptions co;
       co.device = vk::resolve_device_selector(g.device, "");
+      co.profiling = o->profile;
       vk::Context ctx(co);
       Executor executor(ctx, ExecOptions{});
       const int64_t chunk = std::min<int64_t>(o->prompt, 512);
@@ -98,6 +154,17 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
         pp.push_back(static_cast<double>(o->prompt) / seconds(t0, t1));
         tg.push_back(static_cast<double>(o->gen) / seconds(t1, t2));
       }
+      StepProfile prefill_profile, decode_profile;
+      if (o->profile) {
+        session.reset();
+        auto t0 = clock::now();
+        std::vector<float> logits = session.feed(prompt);
+        auto t1 = clock::now();
+        prefill_profile = profile_of(executor.last_stats(), 1e3 * seconds(t0, t1));
+        logits = session.feed({llm::argmax(logits)});
+        auto t2 = clock::now();
+        decode_profile = profile_of(executor.last_stats(), 1e3 * seconds(t1, t2));
+      }
       const Spread p = spread(pp), t = spread(tg);
       const double gbs = static_cast<double>(step_bytes) * t.median / 1e9;
       if (o->json) {
@@ -107,6 +174,7 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
                          {"tg_tokens_per_s", t.median}, {"tg_tokens_per_s_min", t.min}, {"tg_tokens_per_s_max", t.max},
                          {"decode_bytes_per_token", step_bytes}, {"decode_gb_per_s", gbs},
                          {"kv_cache", so.kv_cache.empty() ? "f16" : so.kv_cache}, {"quantize", so.quantize}};
+        if (o->profile) j["profile"] = {{"prefill", profile_json(prefill_profile)}, {"decode", profile_json(decode_profile)}};
         std::cout << j.dump(2) << "\n";
       } else {
         std::printf("model   %s\ndevice  %s\n", o->model.c_str(), device_text(ctx.info()).c_str());
@@ -114,6 +182,10 @@ void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run) {
         std::printf("tg%-5lld %10.2f tokens/s  (min %.2f, max %.2f)\n", static_cast<long long>(o->gen), t.median, t.min, t.max);
         std::printf("decode  %10.2f GB/s      (%.1f MB of weights per token)\n", gbs, static_cast<double>(step_bytes) / 1e6);
         std::printf("%d repetitions, medians\n", o->repeat);
+        if (o->profile) {
+          print_profile(("prefill of " + std::to_string(o->prompt) + " tokens").c_str(), prefill_profile);
+          print_profile("one decode step", decode_profile);
+        }
       }
       return 0;
     };

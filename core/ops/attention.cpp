@@ -66,8 +66,10 @@ void register_attention(OpRegistry& r) {
         Launch l;
         l.kernel = k.dtype == DType::F16 ? "core/attention_f16" : "core/attention_f32";
         // CPU devices: keys and values as texel buffers (vectorized fetches), q and y as vec4s.
-        if (dev.quirks.contiguous_work_layout && q.dims[2] % 4 == 0 && v.dims[2] % 4 == 0 && texel_aligned(*c.inputs[0], dev) &&
-            texel_aligned(*c.inputs[1], dev) && texel_aligned(*c.inputs[2], dev)) {
+        const uint64_t kv_texel = k.dtype == DType::F16 ? 8 : 16;
+        if (dev.quirks.contiguous_work_layout && q.dims[2] % 4 == 0 && v.dims[2] % 4 == 0 &&
+            texel_viewable(*c.inputs[0], 16, dev) && texel_viewable(*c.inputs[1], kv_texel, dev) &&
+            texel_viewable(*c.inputs[2], kv_texel, dev)) {
           l.kernel = "core/attention_texel";
           const VkFormat f = k.dtype == DType::F16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
           l.texels = {{1, f}, {2, f}};

@@ -18,6 +18,26 @@ struct Dims {
   bool shared_w;
 };
 
+// The texel-buffer kernel for a weight type on CPU devices: K step and w's texel format (step 0:
+// none). f16/bf16 are eight packed weights per RGBA32UI texel; block types are raw block bytes,
+// 8 blocks (256 weights) per step.
+struct TexelWeights {
+  uint32_t step;
+  VkFormat format;
+};
+
+TexelWeights texel_weights(DType t) {
+  switch (t) {
+    case DType::F32: return {4, VK_FORMAT_R32G32B32A32_SFLOAT};
+    case DType::F16:
+    case DType::BF16: return {8, VK_FORMAT_R32G32B32A32_UINT};
+    case DType::Q8_0:
+    case DType::Q4_0:
+    case DType::Q4_1: return {256, VK_FORMAT_R32G32B32A32_UINT};
+    default: return {0, VK_FORMAT_UNDEFINED};
+  }
+}
+
 Dims dims_of(const TensorDesc& x, const TensorDesc& w) {
   Dims d{};
   d.batch = x.rank == 3 ? x.dims[0] : 1;
@@ -57,7 +77,8 @@ void register_matmul(OpRegistry& r) {
       },
       [](const OpCall& c, const vk::DeviceInfo& dev) {
         Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
-        // One kernel per weight type: "core/matmul[_rows]_<dtype>" (block types dequantize inside).
+        // One kernel per weight type: "core/<matmul[_texel|_rows]|matvec[_texel]>_<dtype>" (block
+        // types dequantize inside).
         const std::string wtype(dtype_name(c.inputs[1]->desc.dtype));
         const bool bias = c.inputs.size() == 3;
         Launch l;
@@ -66,18 +87,35 @@ void register_matmul(OpRegistry& r) {
                               static_cast<uint32_t>(d.M * d.N)});
         l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
         const DType wt = c.inputs[1]->desc.dtype;
-        const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::BF16 || wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1;
-        if (dev.quirks.contiguous_work_layout && (wt == DType::F32 || wt == DType::F16) && d.K % 4 == 0 &&
-            texel_aligned(*c.inputs[0], dev) && texel_aligned(*c.inputs[1], dev)) {
-          // CPU devices, f32/f16 weights: x and w as texel buffers (vectorized fetches), one
-          // invocation per NB outputs of a row. Measured on lavapipe: docs/benchmarks.md.
-          constexpr uint32_t kWorkgroup = 32, kNb = 4;
-          l.kernel = "core/matmul_texel";
-          l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
-          l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT},
-                      {1, wt == DType::F16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT}};
-          uint64_t invocations = static_cast<uint64_t>(d.M) * static_cast<uint64_t>((d.N + kNb - 1) / kNb);
-          l.groups = grid_of((invocations + kWorkgroup - 1) / kWorkgroup, dev);
+        const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::BF16 || wt == DType::Q8_0 ||
+                                 wt == DType::Q4_0 || wt == DType::Q4_1;
+        const TexelWeights t = texel_weights(wt);
+        if (dev.quirks.contiguous_work_layout && t.step && d.K % t.step == 0 && texel_viewable(*c.inputs[0], 16, dev) &&
+            texel_viewable(*c.inputs[1], 16, dev)) {
+          // CPU devices: x and w as texel buffers (vectorized fetches). Measured on lavapipe:
+          // docs/benchmarks.md.
+          l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT}, {1, t.format}};
+          if (d.M < 4 && d.batch == 1 && t.step <= 8) {
+            // Few rows (decode): each subgroup computes 8 outputs of a row, its lanes splitting K.
+            constexpr uint32_t kWorkgroup = 64, kNb = 8;
+            l.kernel = "core/matvec_texel_" + wtype;
+            l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
+            const uint64_t tasks = static_cast<uint64_t>(d.M) * ((d.N + kNb - 1) / kNb);
+            const uint64_t per_wg = kWorkgroup / dev.subgroup_size;
+            l.groups = grid_of((tasks + per_wg - 1) / per_wg, dev);
+            return l;
+          }
+          // One invocation per register tile of MB x NB outputs (sizes measured on lavapipe): 16 x 16
+          // for f32/f16/bf16 from 16 rows of x, 4 x 16 below that and for block types (whose tiles
+          // hold a block of x per row), 1 x 4 for fewer rows of block weights.
+          const bool blocks = t.step == 256;
+          const uint32_t mb = d.M >= 16 && !blocks ? 16 : d.M >= 4 ? 4 : 1, nb = d.M >= 4 ? 16 : 4;
+          // A single row has few tiles: one subgroup per workgroup spreads them over the threads.
+          const uint32_t wg = d.M >= 4 ? 32 : dev.subgroup_size;
+          l.kernel = "core/matmul_texel_" + wtype;
+          l.spec = {wg, bias ? 1u : 0u, nb, mb};
+          const uint64_t tiles = static_cast<uint64_t>((d.M + mb - 1) / mb) * static_cast<uint64_t>((d.N + nb - 1) / nb);
+          l.groups = grid_of((tiles + wg - 1) / wg, dev);
           l.groups.z = static_cast<uint32_t>(d.batch);
           return l;
         }

@@ -22,9 +22,12 @@ inline void expect_dtype(const Value& v, DType t, const std::string& node, const
 }
 
 // Push constants of an elementwise kernel: n, chunk, then the op's own fields.
-// Whether a value's storage starts where a texel-buffer view (and a vec4 storage view) may:
-// views into a larger tensor may not; whole tensors are allocated at the texel alignment.
-inline bool texel_aligned(const Value& v, const vk::DeviceInfo& dev) {
+// Whether a value can be bound as a texel buffer of texel_bytes-sized texels: its storage starts
+// where a texel-buffer view (and a vec4 storage view) may (views into a larger tensor may not;
+// whole tensors are allocated at the texel alignment), is whole texels, and not too many of them.
+inline bool texel_viewable(const Value& v, uint64_t texel_bytes, const vk::DeviceInfo& dev) {
+  const uint64_t size = v.desc.bytes();
+  if (size % texel_bytes != 0 || size / texel_bytes > dev.max_texel_buffer_elements) return false;
   if (v.kind != ValueKind::View) return true;
   const uint64_t bytes = static_cast<uint64_t>(v.offset) * dtype_info(v.desc.dtype).block_bytes;
   return dev.min_texel_buffer_offset_alignment > 0 && bytes % dev.min_texel_buffer_offset_alignment == 0 && bytes % 16 == 0;

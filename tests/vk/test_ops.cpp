@@ -74,10 +74,13 @@ TEST_F(OpsTest, MatmulF32F16Bf16WeightsWithAndWithoutBias) {
     int64_t batch, M, K, N;
     bool batched_w;
   };
-  // The first two take the matrix-vector kernel (few rows, K % 8 == 0) on devices with subgroup
-  // arithmetic; the rest the row-streaming (CPU) or tiled (GPU) kernels.
-  for (Shape sh : {Shape{1, 1, 96, 37, false}, Shape{1, 5, 64, 130, false}, Shape{1, 1, 1, 1, false}, Shape{1, 1, 77, 13, false},
-                   Shape{1, 33, 17, 65, false}, Shape{3, 19, 40, 9, true}, Shape{2, 128, 96, 100, false}}) {
+  // Each kernel the selection can take. CPU devices: the texel-buffer matrix-vector kernel (M < 4;
+  // f32 K % 4, f16/bf16 K % 8: 1x96, 2x12 f32), the texel-buffer tiles of 4 x 16 (5x64) and 16 x 16
+  // (19x40 batched, 128x96) outputs, the row-streaming kernel otherwise (K = 1, 77, 17; 2x12 f16).
+  // GPUs: the matrix-vector kernel (M <= 8, K % 8 == 0) or the shared-memory tiles.
+  for (Shape sh : {Shape{1, 1, 96, 37, false}, Shape{1, 2, 12, 21, false}, Shape{1, 5, 64, 130, false},
+                   Shape{1, 1, 1, 1, false}, Shape{1, 1, 77, 13, false}, Shape{1, 33, 17, 65, false},
+                   Shape{3, 19, 40, 9, true}, Shape{2, 128, 96, 100, false}}) {
     for (DType wt : {DType::F32, DType::F16, DType::BF16}) {
       for (bool bias : {false, true}) {
         Graph g(core_ops());
@@ -128,16 +131,22 @@ std::vector<uint8_t> random_blocks(DType t, int64_t elements, uint32_t seed) {
 
 TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
+  // K = 3 blocks: the storage-buffer kernels. K = 512 (Q8_0, Q4_0, Q4_1): on CPU devices the
+  // texel-buffer kernel (whole steps of 8 blocks) with tiles of 1 x 4 (M = 1) and 4 x 16 outputs.
   for (DType wt : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K}) {
-    const int64_t K = dtype_info(wt).block_elems * 3, N = 13;
-    for (int64_t M : {1, 7}) {
-      Graph g(core_ops());
-      TensorDesc xd(DType::F32, {M, K}), wd(wt, {N, K});
-      auto w = std::make_shared<std::vector<uint8_t>>(random_blocks(wt, N * K, 11));
-      ValueId wc = g.constant("w", wd, {w->data(), w->size(), w});
-      g.mark_output(g.op("mm", "matmul", {g.input("x", xd), wc, g.input("b", TensorDesc(DType::F32, {N}))}), "y");
-      SCOPED_TRACE(std::string(dtype_name(wt)) + " M=" + std::to_string(M));
-      expect_matches_reference(g, {{"x", random(xd, 12)}, {"b", random(TensorDesc(DType::F32, {N}), 13)}}, kThreshold);
+    const int64_t block = dtype_info(wt).block_elems;
+    for (int64_t K : {block * 3, int64_t{512}}) {
+      if (K == 512 && block != 32) continue;
+      const int64_t N = 13;
+      for (int64_t M : {1, 7, 20}) {
+        Graph g(core_ops());
+        TensorDesc xd(DType::F32, {M, K}), wd(wt, {N, K});
+        auto w = std::make_shared<std::vector<uint8_t>>(random_blocks(wt, N * K, 11));
+        ValueId wc = g.constant("w", wd, {w->data(), w->size(), w});
+        g.mark_output(g.op("mm", "matmul", {g.input("x", xd), wc, g.input("b", TensorDesc(DType::F32, {N}))}), "y");
+        SCOPED_TRACE(std::string(dtype_name(wt)) + " M=" + std::to_string(M) + " K=" + std::to_string(K));
+        expect_matches_reference(g, {{"x", random(xd, 12)}, {"b", random(TensorDesc(DType::F32, {N}), 13)}}, kThreshold);
+      }
     }
   }
 }
