@@ -30,7 +30,9 @@ void add_unary(OpRegistry& r, const char* name, Act act) {
         return in[0]->desc;
       },
       [act](const OpCall& c, const vk::DeviceInfo& dev) {
-        Launch l = elementwise_launch("core/unary", c.output.desc.elements(), dev);
+        auto texel = elementwise_texel_launch("core/unary", c, dev, uint32_t{0});
+        Launch l = texel ? *texel : elementwise_launch("core/unary", c.output.desc.elements(), dev);
+        if (texel) l.push.resize(2 * sizeof(uint32_t));  // n and chunk only
         l.spec.push_back(act);
         return l;
       },
@@ -52,7 +54,9 @@ void add_glu(OpRegistry& r, const char* name, Act act) {
         return in[0]->desc;
       },
       [act](const OpCall& c, const vk::DeviceInfo& dev) {
-        Launch l = elementwise_launch("core/glu", c.output.desc.elements(), dev);
+        auto texel = elementwise_texel_launch("core/glu", c, dev, uint32_t{0});
+        Launch l = texel ? *texel : elementwise_launch("core/glu", c.output.desc.elements(), dev);
+        if (texel) l.push.resize(2 * sizeof(uint32_t));  // n and chunk only
         l.spec.push_back(act);
         return l;
       },

@@ -25,8 +25,9 @@ void add_binary(OpRegistry& r, const char* name, float (*f)(float, float)) {
         return infer_binary(in, node, name);
       },
       [kernel](const OpCall& c, const vk::DeviceInfo& dev) {
-        return elementwise_launch(kernel, c.output.desc.elements(), dev,
-                                  static_cast<uint32_t>(c.inputs[1]->desc.elements()));
+        const auto nb = static_cast<uint32_t>(c.inputs[1]->desc.elements());
+        if (auto l = elementwise_texel_launch(kernel, c, dev, nb)) return *l;
+        return elementwise_launch(kernel, c.output.desc.elements(), dev, nb);
       },
       [f](const OpCall&, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
         const auto &a = in[0], &b = in[1];

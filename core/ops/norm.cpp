@@ -73,6 +73,16 @@ void add_norm(OpRegistry& r, const char* name, bool rms, double default_eps) {
         bool weight = c.inputs.size() > 1, bias = c.inputs.size() > 2;
         l.spec.insert(l.spec.end(), {rms ? 1u : 0u, weight ? 1u : 0u, bias ? 1u : 0u});
         l.bindings = {0, weight ? 1 : 0, bias ? 2 : 0, -1};  // absent params bind x (unread)
+        bool texels = dev.quirks.contiguous_work_layout && dev.subgroup_arithmetic && c.output.desc.dim(-1) % 4 == 0;
+        for (const Value* v : c.inputs) texels = texels && texel_viewable(*v, 16, dev);
+        if (texels) {
+          // CPU devices: one subgroup per row reading texels, no barriers (docs/benchmarks.md).
+          l.kernel = "core/norm_texel";
+          l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT}, {1, VK_FORMAT_R32G32B32A32_SFLOAT}, {2, VK_FORMAT_R32G32B32A32_SFLOAT}};
+          const uint64_t rows = static_cast<uint64_t>(c.output.desc.elements() / c.output.desc.dim(-1));
+          const uint64_t per_wg = kRowWorkgroup / dev.subgroup_size;
+          l.groups = grid_of((rows + per_wg - 1) / per_wg, dev);
+        }
         return l;
       },
       [rms, default_eps](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {

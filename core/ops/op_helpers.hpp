@@ -1,6 +1,7 @@
 // Small helpers shared by the core op definitions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,26 @@ Launch elementwise_launch(const std::string& kernel, uint64_t n, const vk::Devic
 inline Launch elementwise_launch(const std::string& kernel, uint64_t n, const vk::DeviceInfo& device) {
   Launch l = elementwise_launch(kernel, n, device, uint32_t{0});
   l.push.resize(2 * sizeof(uint32_t));  // drop the placeholder extra field
+  return l;
+}
+
+// CPU devices: the texel-buffer variant "<kernel>_texel" of an elementwise kernel
+// (elementwise_texel_loop.glsl) when n and every input's size are whole vec4s and every input can
+// be a RGBA32F texel buffer; the launch binds every input slot as one. nullopt otherwise.
+template <class Extra>
+std::optional<Launch> elementwise_texel_launch(const std::string& kernel, const OpCall& c, const vk::DeviceInfo& device,
+                                               const Extra& extra) {
+  const uint64_t n = static_cast<uint64_t>(c.output.desc.elements());
+  if (!device.quirks.contiguous_work_layout || n % 4 != 0) return std::nullopt;
+  for (const Value* v : c.inputs)
+    if (v->desc.elements() % 4 != 0 || !texel_viewable(*v, 16, device)) return std::nullopt;
+  constexpr uint32_t kWorkgroup = 64, kMaxGroups = 32;  // a few large workgroups for the worker threads
+  Launch l;
+  l.kernel = kernel + "_texel";
+  l.spec = {kWorkgroup, 1u};
+  l.set_push(ElementwisePush<Extra>{static_cast<uint32_t>(n), 0u, extra});
+  l.groups = grid_of(std::min<uint64_t>((n / 4 + kWorkgroup - 1) / kWorkgroup, kMaxGroups), device);
+  for (size_t i = 0; i < c.inputs.size(); ++i) l.texels[static_cast<int>(i)] = VK_FORMAT_R32G32B32A32_SFLOAT;
   return l;
 }
 

@@ -39,14 +39,14 @@ TEST_F(OpsTest, ElementwiseAtAwkwardSizes) {
 }
 
 TEST_F(OpsTest, BroadcastAlongLeadingDims) {
-  Graph g(core_ops());
-  ValueId a = g.input("a", TensorDesc(DType::F32, {3, 5, 7}));
-  ValueId b = g.input("b", TensorDesc(DType::F32, {5, 7}));
-  ValueId c = g.input("c", TensorDesc(DType::F32, {7}));
-  g.mark_output(g.op("m", "mul", {g.op("s", "add", {a, b}), c}), "out");
-  expect_matches_reference(g, {{"a", random(TensorDesc(DType::F32, {3, 5, 7}), 1)}, {"b", random(TensorDesc(DType::F32, {5, 7}), 2)},
-                               {"c", random(TensorDesc(DType::F32, {7}), 3)}},
-                           1e-12);
+  // Inner size 7: the storage-buffer kernels; 20 (whole vec4s): the texel-buffer kernels on CPU devices.
+  for (int64_t inner : {7, 20}) {
+    TensorDesc ad(DType::F32, {3, 5, inner}), bd(DType::F32, {5, inner}), cd(DType::F32, {inner});
+    Graph g(core_ops());
+    ValueId a = g.input("a", ad), b = g.input("b", bd), c = g.input("c", cd);
+    g.mark_output(g.op("m", "mul", {g.op("s", "add", {a, b}), c}), "out");
+    expect_matches_reference(g, {{"a", random(ad, 1)}, {"b", random(bd, 2)}, {"c", random(cd, 3)}}, 1e-12);
+  }
 }
 
 TEST_F(OpsTest, StridedCopyTransposes) {

@@ -26,7 +26,7 @@ class NnOpsTest : public VkTest {
 
 TEST_F(NnOpsTest, Activations) {
   constexpr double kThreshold = 1e-12;  // erf approximation error 1.5e-7 absolute
-  for (int64_t n : {1, 9, 1000, 70001}) {
+  for (int64_t n : {1, 9, 1000, 70001}) {  // 1000: whole vec4s, the texel-buffer kernel on CPU devices
     TensorDesc d(DType::F32, {n});
     check(
         [&](Graph& g) {
@@ -39,18 +39,22 @@ TEST_F(NnOpsTest, Activations) {
 }
 
 TEST_F(NnOpsTest, GatedUnits) {
-  TensorDesc d(DType::F32, {7, 131});
-  check(
-      [&](Graph& g) {
-        ValueId a = g.input("gate", d), b = g.input("up", d);
-        for (const char* op : {"swiglu", "geglu", "geglu_tanh"}) g.mark_output(g.op(op, op, {a, b}), op);
-      },
-      {{"gate", random(d, 2)}, {"up", random(d, 3)}}, 1e-12);
+  // 7 x 131: the storage-buffer kernel; 5 x 96 (whole vec4s): the texel-buffer kernel on CPU devices.
+  for (TensorDesc d : {TensorDesc(DType::F32, {7, 131}), TensorDesc(DType::F32, {5, 96})}) {
+    check(
+        [&](Graph& g) {
+          ValueId a = g.input("gate", d), b = g.input("up", d);
+          for (const char* op : {"swiglu", "geglu", "geglu_tanh"}) g.mark_output(g.op(op, op, {a, b}), op);
+        },
+        {{"gate", random(d, 2)}, {"up", random(d, 3)}}, 1e-12);
+  }
 }
 
 TEST_F(NnOpsTest, LayerNormAndRmsNorm) {
   constexpr double kThreshold = 1e-11;  // f32 accumulation over up to 4099 elements
-  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {17, 768}, {2, 4099}, {70, 65}}) {
+  // cols % 4 == 0 (20, 768, 1024) take the texel-buffer kernel on CPU devices.
+  for (auto [rows, cols] :
+       std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 7}, {9, 20}, {17, 768}, {2, 4099}, {70, 65}, {33, 1024}}) {
     TensorDesc xd(DType::F32, {rows, cols}), pd(DType::F32, {cols});
     check(
         [&](Graph& g) {
