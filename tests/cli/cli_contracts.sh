@@ -141,6 +141,8 @@ expect 0 "^[^ ].* [^ ].*" -- chat --model "$models/llama_tiny" --chat-template l
 expect 3 "has no chat template; name one with --chat-template" -- chat --model "$work/tiny.gguf"
 expect 2 "unknown chat template 'alpaca'" -- chat --model "$models/llama_tiny" --chat-template alpaca
 expect 0 "pp8 .* tokens/s .*tg4 .* tokens/s .*decode .* GB/s" -- facet bench llm --model "$models/llama_tiny" -p 8 -n 4 -r 1
+expect 0 "prefill of 8 tokens: .* ms wall, .* ms GPU in [0-9]+ dispatches.*core/matmul.*one decode step: .* ms wall.*core/attention" -- facet bench llm --model "$models/llama_tiny" -p 8 -n 4 -r 1 --profile
+expect 0 '"profile":.*"decode":.*"dispatches": [1-9][0-9]*.*"kernels"' -- facet bench llm --model "$work/tiny.gguf" -p 8 -n 4 -r 1 --profile --json
 
 # facet run with a language model: a llava-hf folder without TOML, the shipped TOML pipelines, and
 # the errors of prompt assembly. The greedy tokens are the PyTorch reference's (goldens/llava).
