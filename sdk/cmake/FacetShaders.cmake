@@ -5,6 +5,8 @@
 #   extern "C" const facet_kernel_desc <PREFIX>_kernels[];  extern "C" const uint32_t <PREFIX>_kernel_count;
 # with one entry per shader, named "<PREFIX>/<file stem>" (e.g. "core/add"). Data-type variants
 # are separate files; everything else (tile sizes, subgroup size) is a specialization constant.
+# Included files are tracked through glslangValidator's depfile: editing one rebuilds every shader
+# that includes it.
 include_guard(GLOBAL)
 set(_FACET_SHADERS_DIR ${CMAKE_CURRENT_LIST_DIR})
 
@@ -35,9 +37,9 @@ function(facet_add_shaders target)
     add_custom_command(
       OUTPUT ${header}
       COMMAND ${GLSLANG_VALIDATOR} -V --quiet --target-env vulkan1.2 ${include_flags}
-              --vn ${ident}_spirv -o ${header} ${abs}
+              --vn ${ident}_spirv --depfile ${header}.d -o ${header} ${abs}
       DEPENDS ${abs}
-      IMPLICIT_DEPENDS CXX ${abs}
+      DEPFILE ${header}.d
       COMMENT "GLSL ${ARG_PREFIX}/${stem}"
       VERBATIM)
     list(APPEND headers ${header})

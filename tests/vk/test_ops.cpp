@@ -75,12 +75,13 @@ TEST_F(OpsTest, MatmulF32F16Bf16WeightsWithAndWithoutBias) {
     bool batched_w;
   };
   // Each kernel the selection can take. CPU devices: the texel-buffer matrix-vector kernel (M < 4;
-  // f32 K % 4, f16/bf16 K % 8: 1x96, 2x12 f32), the texel-buffer tiles of 4 x 16 (5x64) and 16 x 16
+  // f32 K % 4, f16/bf16 K % 8: 1x96, 2x12 f32, 3x96x600, 3x1040x600), the texel-buffer tiles of 4 x 16 (5x64) and 16 x 16
   // (19x40 batched, 128x96) outputs, the row-streaming kernel otherwise (K = 1, 77, 17; 2x12 f16).
   // GPUs: the matrix-vector kernel (M <= 8, K % 8 == 0) or the shared-memory tiles.
   for (Shape sh : {Shape{1, 1, 96, 37, false}, Shape{1, 2, 12, 21, false}, Shape{1, 5, 64, 130, false},
                    Shape{1, 1, 1, 1, false}, Shape{1, 1, 77, 13, false}, Shape{1, 33, 17, 65, false},
-                   Shape{3, 19, 40, 9, true}, Shape{2, 128, 96, 100, false}}) {
+                   Shape{3, 19, 40, 9, true}, Shape{2, 128, 96, 100, false}, Shape{1, 3, 96, 600, false},
+                   Shape{1, 3, 1040, 600, false}}) {
     for (DType wt : {DType::F32, DType::F16, DType::BF16}) {
       for (bool bias : {false, true}) {
         Graph g(core_ops());
@@ -131,14 +132,20 @@ std::vector<uint8_t> random_blocks(DType t, int64_t elements, uint32_t seed) {
 
 TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
-  // K = 3 blocks: the storage-buffer kernels. K = 512 (Q8_0, Q4_0, Q4_1): on CPU devices the
-  // texel-buffer kernel (whole steps of 8 blocks) with tiles of 1 x 4 (M = 1) and 4 x 16 outputs.
+  // K = 3 blocks: the storage-buffer kernels. K % 256 == 0 (Q8_0, Q4_0, Q4_1): on CPU devices the
+  // texel-buffer kernels, the matrix-vector one for M < 4 (x kept by the lanes for K = 512 and
+  // 768, fetched for every set for K = 4352; N = 300 gives runs of sets crossing rows of x at
+  // M = 3) and tiles of 4 x 16 outputs for M = 7 and 20.
+  struct Case {
+    int64_t M, K, N;
+  };
   for (DType wt : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K}) {
     const int64_t block = dtype_info(wt).block_elems;
-    for (int64_t K : {block * 3, int64_t{512}}) {
-      if (K == 512 && block != 32) continue;
-      const int64_t N = 13;
-      for (int64_t M : {1, 7, 20}) {
+    for (Case cs : {Case{1, block * 3, 13}, Case{7, block * 3, 13}, Case{20, block * 3, 13}, Case{1, 512, 13},
+                    Case{7, 512, 13}, Case{20, 512, 13}, Case{3, 768, 300}, Case{1, 4352, 13}}) {
+      if (cs.K % 256 == 0 && block != 32) continue;
+      const int64_t M = cs.M, K = cs.K, N = cs.N;
+      {
         Graph g(core_ops());
         TensorDesc xd(DType::F32, {M, K}), wd(wt, {N, K});
         auto w = std::make_shared<std::vector<uint8_t>>(random_blocks(wt, N * K, 11));
