@@ -4,22 +4,16 @@
 // texels holding one block) and
 //   unpack_block(o, q, d, mn)  the 32 quants of the block at byte offset o of the window (even), as
 //                              floats in q[8], and its scale d and offset mn: weight = d * q + mn.
-//   align_window(o)            shifts the window left by a run-time even byte offset o < 16, so
-//                              that unpack_block(0u, ...) reads the block that started at o.
-// WINDOW_TEXELS is how many texels hold a block starting at any offset the kernels use.
 // Arithmetic as core/graph/quant.hpp: Q8_0 d * q, Q4_0 d * (q - 8), Q4_1 d * q + m.
 layout(binding = 9) uniform usamplerBuffer b;
 #if defined(WEIGHTS_Q8_0)
 const uint BLOCK_BYTES = 34u;
-const uint WINDOW_TEXELS = 3u;  // offsets 0, 2, ... 14
 const bool NEEDS_XSUM = false;
 #elif defined(WEIGHTS_Q4_0)
 const uint BLOCK_BYTES = 18u;
-const uint WINDOW_TEXELS = 2u;  // offsets 0, 2, ... 14
 const bool NEEDS_XSUM = false;
 #elif defined(WEIGHTS_Q4_1)
 const uint BLOCK_BYTES = 20u;
-const uint WINDOW_TEXELS = 2u;  // offsets 0, 4, 8, 12
 const bool NEEDS_XSUM = true;
 #else
 #error "define WEIGHTS_Q8_0, WEIGHTS_Q4_0 or WEIGHTS_Q4_1 before including texel_blocks.glsl"
@@ -34,18 +28,6 @@ uint word_at(uint o) {
 float half_at(uint o) { return unpackHalf2x16((o & 3u) == 0u ? window[o >> 2] : window[o >> 2] >> 16).x; }
 vec4 low_nibbles(uint q) { return vec4(uvec4(q, q >> 8, q >> 16, q >> 24) & 0xFu); }
 vec4 high_nibbles(uint q) { return vec4(uvec4(q >> 4, q >> 12, q >> 20, q >> 28) & 0xFu); }
-
-// Selects instead of a dynamically indexed array (which would live in memory on CPU drivers).
-void align_window(uint o) {
-  const bool by1 = (o & 4u) != 0u, by2 = (o & 8u) != 0u, half_word = (o & 2u) != 0u;
-  uint w[12];
-  [[unroll]] for (uint i = 0u; i < 12u; ++i) w[i] = by1 ? (i + 1u < 12u ? window[i + 1u] : 0u) : window[i];
-  [[unroll]] for (uint i = 0u; i < 12u; ++i) w[i] = by2 ? (i + 2u < 12u ? w[i + 2u] : 0u) : w[i];
-  [[unroll]] for (uint i = 0u; i < 12u; ++i) {
-    uint next = i + 1u < 12u ? w[i + 1u] : 0u;
-    window[i] = half_word ? (w[i] >> 16) | (next << 16) : w[i];
-  }
-}
 
 void unpack_block(uint o, out vec4 q[8], out float d, out float mn) {
   d = half_at(o);

@@ -95,29 +95,14 @@ void register_matmul(OpRegistry& r) {
           // CPU devices: x and w as texel buffers (vectorized fetches). Measured on lavapipe:
           // docs/benchmarks.md.
           l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT}, {1, t.format}};
-          if (d.M < 4 && d.batch == 1) {
-            // Few rows (decode): each subgroup computes sets of NB outputs of a row, its lanes
-            // splitting K (by texels, or by whole blocks for block types).
-            const bool blocks = t.step == 256;
-            const uint32_t nb = blocks ? 4 : 8;
-            const uint64_t tasks = static_cast<uint64_t>(d.M) * ((d.N + nb - 1) / nb);
+          if (d.M < 4 && d.batch == 1 && t.step <= 8) {
+            // Few rows (decode): each subgroup computes 8 outputs of a row, its lanes splitting K.
+            constexpr uint32_t kWorkgroup = 64, kNb = 8;
             l.kernel = "core/matvec_texel_" + wtype;
-            if (blocks) {
-              // A few workgroups of one subgroup each take contiguous runs of sets, so each thread
-              // streams w in order; the lanes keep their blocks of x across the run when they span
-              // at most kMaxXIters blocks per lane.
-              constexpr uint64_t kGroups = 64, kMaxXIters = 16;
-              const uint64_t iters = (d.K / 32 + dev.subgroup_size - 1) / dev.subgroup_size;
-              l.spec = {dev.subgroup_size, bias ? 1u : 0u, nb, 1u, static_cast<uint32_t>(iters <= kMaxXIters ? iters : 0)};
-              l.groups = grid_of(std::min(kGroups, tasks), dev);
-            } else {
-              // One set per subgroup, 8 subgroups per workgroup (measured faster than runs for
-              // float weights).
-              constexpr uint32_t kWorkgroup = 64;
-              l.spec = {kWorkgroup, bias ? 1u : 0u, nb};
-              const uint64_t per_wg = kWorkgroup / dev.subgroup_size;
-              l.groups = grid_of((tasks + per_wg - 1) / per_wg, dev);
-            }
+            l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
+            const uint64_t tasks = static_cast<uint64_t>(d.M) * ((d.N + kNb - 1) / kNb);
+            const uint64_t per_wg = kWorkgroup / dev.subgroup_size;
+            l.groups = grid_of((tasks + per_wg - 1) / per_wg, dev);
             return l;
           }
           // One invocation per register tile of MB x NB outputs (sizes measured on lavapipe): 16 x 16

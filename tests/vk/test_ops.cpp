@@ -133,9 +133,8 @@ std::vector<uint8_t> random_blocks(DType t, int64_t elements, uint32_t seed) {
 TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
   // K = 3 blocks: the storage-buffer kernels. K % 256 == 0 (Q8_0, Q4_0, Q4_1): on CPU devices the
-  // texel-buffer kernels, the matrix-vector one for M < 4 (x kept by the lanes for K = 512 and
-  // 768, fetched for every set for K = 4352; N = 300 gives runs of sets crossing rows of x at
-  // M = 3) and tiles of 4 x 16 outputs for M = 7 and 20.
+  // texel-buffer kernel (whole steps of 8 blocks) with tiles of 1 x 4 (M = 1, 3; many tiles at
+  // N = 300, 17 steps at K = 4352) and 4 x 16 outputs (M = 7, 20).
   struct Case {
     int64_t M, K, N;
   };
