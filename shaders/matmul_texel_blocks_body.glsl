@@ -17,7 +17,7 @@ void main() {
   int arows[MB];
   [[unroll]] for (uint i = 0u; i < MB; ++i) arows[i] = x_row(batch, m0, i);
   int rows[NB];  // first texel of each weight row
-  [[unroll]] for (uint j = 0u; j < NB; ++j) rows[j] = w_row(batch, n0, j, 256u) * int(STEP_TEXELS);
+  [[unroll]] for (uint j = 0u; j < NB; ++j) rows[j] = w_row(batch, n0, j, 256u, STEP_TEXELS);
   [[unroll]] for (uint t = 0u; t < MB * NB; ++t) acc[t] = 0.0;
   uvec4 carry[NB];
   for (int s = 0; s < int(steps); ++s) {
@@ -32,10 +32,10 @@ void main() {
         if (NEEDS_XSUM) [[unroll]] for (uint t = 0u; t < 8u; ++t) xsum[i] += dot(x[i * 8u + t], vec4(1.0));
       }
       [[unroll]] for (uint j = 0u; j < NB; ++j) {
-        int base = rows[j] + s * int(STEP_TEXELS);
-        uvec4 t0 = (blk > 0u && lo == (BLOCK_BYTES * blk - 1u) / 16u) ? carry[j] : texelFetch(b, base + int(lo));
-        uvec4 t1 = texelFetch(b, base + int(lo) + 1);
-        uvec4 t2 = hi == lo + 2u ? texelFetch(b, base + int(lo) + 2) : t1;
+        int base = rows[j] + (s * int(STEP_TEXELS) + int(lo)) * int(G);
+        uvec4 t0 = (blk > 0u && lo == (BLOCK_BYTES * blk - 1u) / 16u) ? carry[j] : texelFetch(b, base);
+        uvec4 t1 = texelFetch(b, base + int(G));
+        uvec4 t2 = hi == lo + 2u ? texelFetch(b, base + 2 * int(G)) : t1;
         carry[j] = t2;
         window = uint[12](t0.x, t0.y, t0.z, t0.w, t1.x, t1.y, t1.z, t1.w, t2.x, t2.y, t2.z, t2.w);
         vec4 q[8];

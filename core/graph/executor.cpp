@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <set>
 
+#include "graph/interleave.hpp"
 #include "graph/op_registry.hpp"
 #include "graph/planner.hpp"
 #include "graph/strided.hpp"
@@ -50,7 +52,7 @@ static const void* host_pointer(const vk::Allocation& a, const std::string& what
 vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v) const {
   const Value& val = graph.value(v);
   switch (val.kind) {
-    case ValueKind::Constant: return weights_.at(val.constant.data)->alloc.view();
+    case ValueKind::Constant: return weights_.at({val.constant.data, 0})->alloc.view();
     case ValueKind::Input: return plan.inputs.at(v).view();
     case ValueKind::Intermediate:
       return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), binding_bytes(val.desc.bytes()));
@@ -58,6 +60,61 @@ vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v
     case ValueKind::State: return states_.at(val.name)->alloc.view(0, binding_bytes(val.desc.bytes()));
   }
   throw InternalError("unknown value kind");
+}
+
+// The interleave group a launch asks for its input `in` (0: plain). Launch::interleave is keyed by
+// binding slot; slots map to inputs through Launch::bindings (or in order).
+static uint32_t interleave_of(const Launch& launch, size_t in) {
+  for (const auto& [slot, g] : launch.interleave) {
+    const size_t input = launch.bindings.empty() ? static_cast<size_t>(slot) : static_cast<size_t>(launch.bindings.at(slot));
+    if (input == in) return g;
+  }
+  return 0;
+}
+
+void Executor::upload_weight(const Value& v, uint32_t group) {
+  const std::pair<const void*, uint32_t> key{v.constant.data, group};
+  if (weights_.count(key)) return;
+  vk::Allocator& alloc = ctx_.allocator();
+  ByteReader read = v.constant.fill ? ByteReader(v.constant.fill) : ByteReader([&v](uint64_t off, uint64_t n, void* dst) {
+    std::memcpy(dst, static_cast<const uint8_t*>(v.constant.data) + off, n);
+  });
+  // Plain: one "group" of all bytes. Interleaved: whole groups of rows per piece.
+  RowInterleave layout;
+  uint64_t total = v.constant.bytes, unit = 1;
+  if (group) {
+    const int64_t row_elems = v.desc.dims[v.desc.rank - 1];
+    layout.rows = static_cast<uint64_t>(v.desc.elements() / row_elems);
+    layout.row_bytes = v.constant.bytes / layout.rows;
+    layout.group = group;
+    total = layout.bytes();
+    unit = layout.group_bytes();
+  }
+  auto produce = [&](uint64_t off, uint64_t n, void* dst) {
+    if (group) interleave_rows(layout, read, off / unit, n / unit, static_cast<uint8_t*>(dst));
+    else read(off, n, dst);
+  };
+  auto w = std::make_unique<Weight>();
+  w->keepalive = v.constant.keepalive;
+  const std::string what = "weight '" + v.name + "'" + (group ? " (interleaved rows)" : "");
+  w->alloc = alloc.allocate(binding_bytes(total), vk::MemoryPool::DeviceLocal, what);
+  if (alloc.zero_copy()) {
+    produce(0, total, w->alloc.mapped());
+  } else {
+    // Upload through one bounded staging chunk (whole units), so host memory stays near one chunk.
+    const uint64_t chunk = std::min<uint64_t>(total, std::max<uint64_t>(1, (64ull << 20) / unit) * unit);
+    vk::Allocation stage = alloc.allocate(chunk, vk::MemoryPool::Staging, "staging for " + what);
+    vk::CommandRecorder rec(ctx_);
+    for (uint64_t off = 0; off < total; off += chunk) {
+      uint64_t n = std::min(chunk, total - off);
+      produce(off, n, stage.mapped());
+      rec.begin();
+      rec.copy(stage.view(0, n), w->alloc.view(off, n), "upload " + v.name);
+      rec.end();
+      rec.submit_and_wait();
+    }
+  }
+  weights_.emplace(key, std::move(w));
 }
 
 Executor::Plan& Executor::prepare(const Graph& graph) {
@@ -79,33 +136,37 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
                                                 std::to_string(dev.max_storage_buffer_range) + " bytes");
 
   auto plan = std::make_unique<Plan>();
-  // Weights: uploaded once per host buffer, shared by every plan.
-  for (const Value& v : graph.values()) {
+  // Kernels first: they decide the layout each constant is bound in.
+  std::vector<Launch> launches;
+  launches.reserve(graph.nodes().size());
+  for (const Node& node : graph.nodes()) {
+    OpCall call{node, {}, graph.value(node.output)};
+    for (ValueId in : node.inputs) call.inputs.push_back(&graph.value(in));
+    launches.push_back(graph.ops().get(node.op).select(call, dev));
+  }
+  // Weights: uploaded once per (host buffer, layout), shared by every plan. A constant is uploaded
+  // plain unless every node that reads it asks for interleaved rows.
+  std::map<ValueId, std::set<uint32_t>> layouts;
+  std::set<ValueId> plain;
+  for (ValueId id = 0; id < graph.values().size(); ++id) {
+    const Value& v = graph.values()[id];
+    if (v.kind == ValueKind::View) plain.insert(v.base);
+    if (v.output) plain.insert(id);
+  }
+  for (size_t i = 0; i < launches.size(); ++i) {
+    const Node& node = graph.nodes()[i];
+    for (size_t in = 0; in < node.inputs.size(); ++in) {
+      uint32_t g = interleave_of(launches[i], in);
+      if (g) layouts[node.inputs[in]].insert(g);
+      else plain.insert(node.inputs[in]);
+    }
+  }
+  for (ValueId id = 0; id < graph.values().size(); ++id) {
+    const Value& v = graph.values()[id];
     if (v.kind != ValueKind::Constant) continue;
     plan->weight_bytes += v.desc.bytes();
-    if (weights_.count(v.constant.data)) continue;
-    auto w = std::make_unique<Weight>();
-    w->keepalive = v.constant.keepalive;
-    w->alloc = alloc.allocate(binding_bytes(v.constant.bytes), vk::MemoryPool::DeviceLocal, "weight '" + v.name + "'");
-    if (zero_copy) {
-      if (v.constant.fill) v.constant.fill(0, v.constant.bytes, w->alloc.mapped());
-      else std::memcpy(w->alloc.mapped(), v.constant.data, v.constant.bytes);
-    } else {
-      // Upload through one bounded staging chunk, so host memory stays near one chunk.
-      const uint64_t chunk = std::min<uint64_t>(v.constant.bytes, 64ull << 20);
-      vk::Allocation stage = alloc.allocate(chunk, vk::MemoryPool::Staging, "staging for '" + v.name + "'");
-      vk::CommandRecorder rec(ctx_);
-      for (uint64_t off = 0; off < v.constant.bytes; off += chunk) {
-        uint64_t n = std::min(chunk, v.constant.bytes - off);
-        if (v.constant.fill) v.constant.fill(off, n, stage.mapped());
-        else std::memcpy(stage.mapped(), static_cast<const uint8_t*>(v.constant.data) + off, n);
-        rec.begin();
-        rec.copy(stage.view(0, n), w->alloc.view(off, n), "upload " + v.name);
-        rec.end();
-        rec.submit_and_wait();
-      }
-    }
-    weights_.emplace(v.constant.data, std::move(w));
+    if (plain.count(id) || !layouts.count(id)) upload_weight(v, 0);
+    for (uint32_t g : layouts[id]) upload_weight(v, g);
   }
 
   // States: created on first use, then found by name; a second desc for one name is an error.
@@ -145,18 +206,21 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
   rec.begin();
   if (has_states) rec.barrier("states: the previous submission's writes");
   for (auto& [v, stage] : plan->staging) rec.copy(stage.view(), plan->inputs.at(v).view(), "input " + graph.value(v).name);
-  for (const Node& node : graph.nodes()) {
-    OpCall call{node, {}, graph.value(node.output)};
-    for (ValueId in : node.inputs) call.inputs.push_back(&graph.value(in));
-    Launch launch = graph.ops().get(node.op).select(call, dev);
+  for (size_t i = 0; i < graph.nodes().size(); ++i) {
+    const Node& node = graph.nodes()[i];
+    const Launch& launch = launches[i];
     std::vector<vk::Binding> bindings;
+    auto input = [&](size_t in) {
+      const uint32_t g = interleave_of(launch, in);
+      if (g) return vk::Binding{weights_.at({graph.value(node.inputs[in]).constant.data, g})->alloc.view(), false};
+      return vk::Binding{storage(*plan, graph, node.inputs[in]), false};
+    };
     if (launch.bindings.empty()) {
-      for (ValueId in : node.inputs) bindings.push_back({storage(*plan, graph, in), false});
+      for (size_t in = 0; in < node.inputs.size(); ++in) bindings.push_back(input(in));
       bindings.push_back({storage(*plan, graph, node.output), true});
     } else {
       for (int slot : launch.bindings)
-        bindings.push_back(slot < 0 ? vk::Binding{storage(*plan, graph, node.output), true}
-                                    : vk::Binding{storage(*plan, graph, node.inputs.at(slot)), false});
+        bindings.push_back(slot < 0 ? vk::Binding{storage(*plan, graph, node.output), true} : input(static_cast<size_t>(slot)));
     }
     for (const auto& [slot, format] : launch.texels) bindings.at(static_cast<size_t>(slot)).texel = format;
     const vk::Kernel& kernel = ctx_.kernels().get(launch.kernel, launch.spec);

@@ -82,6 +82,7 @@ class Executor {
  private:
   struct Plan;
   Plan& prepare(const Graph& graph);
+  void upload_weight(const Value& v, uint32_t group);
   vk::BufferView storage(const Plan& plan, const Graph& graph, ValueId v) const;
   std::vector<float> read_value(const Plan& plan, const Graph& graph, ValueId v,
                                 const std::map<std::string, HostTensor>& inputs) const;
@@ -92,7 +93,8 @@ class Executor {
   RunStats stats_;
   size_t plans_recorded_ = 0;
   struct Weight;
-  std::map<const void*, std::unique_ptr<Weight>> weights_;  // by host data pointer: uploaded once
+  // By (host data pointer, interleave group or 0 for plain): each layout uploaded once.
+  std::map<std::pair<const void*, uint32_t>, std::unique_ptr<Weight>> weights_;
   struct State;
   std::map<std::string, std::unique_ptr<State>> states_;    // by name: kept across runs
   std::map<uint64_t, std::unique_ptr<Plan>> plans_;

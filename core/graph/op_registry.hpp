@@ -3,6 +3,7 @@
 // CPU reference. Core ops are added by register_core_ops(); nothing registers itself statically.
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -35,6 +36,9 @@ struct Launch {
   // Slots bound as uniform texel buffers of a format (vk::Binding::texel), e.g. weights that CPU
   // drivers fetch through their vectorized sampler path; the others are storage buffers.
   std::map<int, VkFormat> texels;
+  // Slots whose input, a constant matrix, is bound in interleaved rows of G (graph/interleave.hpp):
+  // slot -> G. The executor uploads that layout instead of (or beside) the plain one.
+  std::map<int, uint32_t> interleave;
 
   template <class T>
   void set_push(const T& value) {

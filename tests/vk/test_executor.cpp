@@ -3,6 +3,7 @@
 
 #include "graph/executor.hpp"
 #include "graph/op_registry.hpp"
+#include "graph/quant.hpp"
 #include "vk/allocator.hpp"
 #include "vk_fixture.hpp"
 
@@ -100,6 +101,33 @@ TEST(ExecutorStaging, StagingPathGivesTheSameResults) {
   auto direct = run(true, false);
   EXPECT_EQ(run(false, false), direct);
   EXPECT_EQ(run(false, true), direct);
+}
+}  // namespace
+}  // namespace facet::test
+
+namespace facet::test {
+namespace {
+// A Q8_0 constant read by a matmul (which asks for interleaved rows on CPU devices) and by
+// get_rows (plain rows): both layouts are uploaded, through the zero-copy and the staging paths,
+// and every node matches its CPU reference.
+TEST(ExecutorWeights, OneConstantInTwoLayouts) {
+  const int64_t M = 3, K = 512, N = 21;  // N: a padded last group of interleaved rows
+  std::vector<float> wv = random_values(N * K, 8);
+  auto w = std::make_shared<std::vector<uint8_t>>(quantize(DType::Q8_0, wv.data(), N * K));
+  for (bool zero_copy : {true, false}) {
+    vk::ContextOptions o = validated_options();
+    o.disable_zero_copy = !zero_copy;
+    vk::Context ctx(o);
+    Graph g(core_ops());
+    ValueId wc = g.constant("w", TensorDesc(DType::Q8_0, {N, K}), {w->data(), w->size(), w});
+    ValueId rows = g.op("rows", "get_rows", {wc, g.input("ids", TensorDesc(DType::I32, {M}))});
+    g.mark_output(g.op("mm", "matmul", {rows, wc}), "y");
+    Executor ex(ctx, ExecOptions{true, 1e-10});
+    ex.run(g, {{"ids", HostTensor::from_i32({20, 0, 7})}});
+    EXPECT_EQ(ex.last_stats().nodes_checked, 2u);
+    EXPECT_FALSE(ex.last_stats().mismatch.has_value()) << ex.last_stats().mismatch->node;
+    EXPECT_EQ(ctx.validation_message_count(), 0u);
+  }
 }
 }  // namespace
 }  // namespace facet::test

@@ -134,7 +134,8 @@ TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
   // K = 3 blocks: the storage-buffer kernels. K % 256 == 0 (Q8_0, Q4_0, Q4_1): on CPU devices the
   // texel-buffer kernel (whole steps of 8 blocks) with tiles of 1 x 4 (M = 1, 3; many tiles at
-  // N = 300, 17 steps at K = 4352) and 4 x 16 outputs (M = 7, 20).
+  // N = 300, 17 steps at K = 4352) and 4 x 16 outputs (M = 7, 20), constant weights in interleaved
+  // rows of 8 (N = 13 and 300: a padded last group) and input weights in plain rows.
   struct Case {
     int64_t M, K, N;
   };
@@ -152,6 +153,13 @@ TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
         g.mark_output(g.op("mm", "matmul", {g.input("x", xd), wc, g.input("b", TensorDesc(DType::F32, {N}))}), "y");
         SCOPED_TRACE(std::string(dtype_name(wt)) + " M=" + std::to_string(M) + " K=" + std::to_string(K));
         expect_matches_reference(g, {{"x", random(xd, 12)}, {"b", random(TensorDesc(DType::F32, {N}), 13)}}, kThreshold);
+        if (cs.K % 256 == 0) {
+          // The same weight as a graph input: the texel kernel reads plain rows (G = 1), where a
+          // constant is uploaded in interleaved rows.
+          Graph gi(core_ops());
+          gi.mark_output(gi.op("mm", "matmul", {gi.input("x", xd), gi.input("w", wd)}), "y");
+          expect_matches_reference(gi, {{"x", random(xd, 12)}, {"w", HostTensor{wd, *w}}}, kThreshold);
+        }
       }
     }
   }
