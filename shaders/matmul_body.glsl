@@ -24,6 +24,7 @@ void main() {
   }
   if (row < pc.M && col < pc.N) {
     if (HAS_BIAS) acc += bias[col];
-    c[batch * pc.c_batch + row * pc.N + col] = acc;
+    uint o = batch * pc.c_batch + row * pc.N + col;
+    c[o] = pc.residual != 0u ? acc + residual[o] : acc;
   }
 }

@@ -21,6 +21,8 @@ void main() {
   uint c_row = batch * pc.c_batch + m * pc.N;
   [[unroll]] for (uint j = 0u; j < NB; ++j) {
     uint n = n0 + j;
-    if (n < pc.N) c[c_row + n] = HAS_BIAS ? acc[j] + bias[n] : acc[j];
+    if (n >= pc.N) continue;
+    float y = HAS_BIAS ? acc[j] + bias[n] : acc[j];
+    c[c_row + n] = pc.residual != 0u ? y + residual[c_row + n] : y;
   }
 }

@@ -26,6 +26,9 @@ void main() {
   [[unroll]] for (uint j = 0u; j < NB; ++j) {
     float s = subgroupAdd(acc[j]);
     uint n = n0 + j;
-    if (subgroupElect() && n < pc.N) c[m * pc.N + n] = HAS_BIAS ? s + bias[n] : s;
+    if (subgroupElect() && n < pc.N) {
+      float y = HAS_BIAS ? s + bias[n] : s;
+      c[m * pc.N + n] = pc.residual != 0u ? y + residual[m * pc.N + n] : y;
+    }
   }
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 
+#include "graph/fusion.hpp"
 #include "graph/interleave.hpp"
 #include "graph/op_registry.hpp"
 #include "graph/planner.hpp"
@@ -28,6 +29,7 @@ struct Executor::State {
 };
 
 struct Executor::Plan {
+  std::vector<Node> nodes;  // what runs: the graph's nodes, fused (graph/fusion.hpp) outside debug mode
   MemoryPlan memory;
   vk::Allocation arena;
   std::map<ValueId, vk::Allocation> inputs;    // device-side input storage
@@ -136,10 +138,11 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
                                                 std::to_string(dev.max_storage_buffer_range) + " bytes");
 
   auto plan = std::make_unique<Plan>();
+  plan->nodes = options_.debug ? graph.nodes() : fuse_nodes(graph);
   // Kernels first: they decide the layout each constant is bound in.
   std::vector<Launch> launches;
-  launches.reserve(graph.nodes().size());
-  for (const Node& node : graph.nodes()) {
+  launches.reserve(plan->nodes.size());
+  for (const Node& node : plan->nodes) {
     OpCall call{node, {}, graph.value(node.output)};
     for (ValueId in : node.inputs) call.inputs.push_back(&graph.value(in));
     launches.push_back(graph.ops().get(node.op).select(call, dev));
@@ -154,7 +157,7 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
     if (v.output) plain.insert(id);
   }
   for (size_t i = 0; i < launches.size(); ++i) {
-    const Node& node = graph.nodes()[i];
+    const Node& node = plan->nodes[i];
     for (size_t in = 0; in < node.inputs.size(); ++in) {
       uint32_t g = interleave_of(launches[i], in);
       if (g) layouts[node.inputs[in]].insert(g);
@@ -187,7 +190,7 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
     states_.emplace(v.name, std::move(st));
   }
 
-  plan->memory = plan_memory(graph, std::max<uint64_t>({dev.min_storage_buffer_offset_alignment, dev.min_texel_buffer_offset_alignment, 64}),
+  plan->memory = plan_memory(graph, plan->nodes, std::max<uint64_t>({dev.min_storage_buffer_offset_alignment, dev.min_texel_buffer_offset_alignment, 64}),
                              !options_.debug);
   // In debug mode every intermediate is read back, so the arena must be host-visible.
   vk::MemoryPool arena_pool = options_.debug && !zero_copy ? vk::MemoryPool::HostVisible : vk::MemoryPool::DeviceLocal;
@@ -206,8 +209,8 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
   rec.begin();
   if (has_states) rec.barrier("states: the previous submission's writes");
   for (auto& [v, stage] : plan->staging) rec.copy(stage.view(), plan->inputs.at(v).view(), "input " + graph.value(v).name);
-  for (size_t i = 0; i < graph.nodes().size(); ++i) {
-    const Node& node = graph.nodes()[i];
+  for (size_t i = 0; i < plan->nodes.size(); ++i) {
+    const Node& node = plan->nodes[i];
     const Launch& launch = launches[i];
     std::vector<vk::Binding> bindings;
     auto input = [&](size_t in) {

@@ -4,10 +4,11 @@
 
 namespace facet {
 
-MemoryPlan plan_memory(const Graph& graph, uint64_t alignment, bool reuse) {
+MemoryPlan plan_memory(const Graph& graph, const std::vector<Node>& nodes, uint64_t alignment, bool reuse) {
   const auto& values = graph.values();
-  const auto& nodes = graph.nodes();
   const int end_of_graph = static_cast<int>(nodes.size());
+  std::vector<int> producer(values.size(), -1);
+  for (int n = 0; n < end_of_graph; ++n) producer[nodes[n].output] = n;
 
   struct Interval {
     ValueId v;
@@ -17,10 +18,10 @@ MemoryPlan plan_memory(const Graph& graph, uint64_t alignment, bool reuse) {
   std::vector<Interval> live;
   std::vector<int> index(values.size(), -1);
   for (ValueId v = 0; v < values.size(); ++v) {
-    if (values[v].kind != ValueKind::Intermediate) continue;
+    if (values[v].kind != ValueKind::Intermediate || producer[v] < 0) continue;
     uint64_t size = (values[v].desc.bytes() + alignment - 1) / alignment * alignment;
     index[v] = static_cast<int>(live.size());
-    live.push_back({v, values[v].producer, values[v].producer, std::max<uint64_t>(size, alignment)});
+    live.push_back({v, producer[v], producer[v], std::max<uint64_t>(size, alignment)});
   }
   auto storage_of = [&](ValueId v) { return values[v].kind == ValueKind::View ? values[v].base : v; };
   for (int n = 0; n < end_of_graph; ++n)

@@ -17,7 +17,9 @@ struct MemoryPlan {
   uint64_t naive_bytes = 0;     // sum of all intermediates (what no reuse would need)
 };
 
-// `reuse = false` gives every intermediate its own bytes (the debug mode reads them all back).
-MemoryPlan plan_memory(const Graph& graph, uint64_t alignment, bool reuse = true);
+// `nodes`: the node list that runs (the graph's own, or fuse_nodes()'s); an intermediate that no
+// node in it writes gets no bytes. `reuse = false` gives every intermediate its own bytes (the
+// debug mode reads them all back).
+MemoryPlan plan_memory(const Graph& graph, const std::vector<Node>& nodes, uint64_t alignment, bool reuse = true);
 
 }  // namespace facet

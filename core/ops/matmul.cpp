@@ -1,5 +1,6 @@
-// matmul: y[b, m, n] = sum_k x[b, m, k] * w[b', n, k] (+ bias[n]).
-//   x: f32 [M, K] or [B, M, K];  bias: f32 [N];
+// matmul: y[b, m, n] = sum_k x[b, m, k] * w[b', n, k] (+ bias[n]) (+ r[b, m, n]).
+//   x: f32 [M, K] or [B, M, K];  bias: f32 [N];  r: f32 like y, the last input when attribute
+//   `residual` is 1 (the executor's fusion of add(matmul, r), graph/fusion.hpp);
 //   w: [N, K] (shared) or [B, N, K] in f32, f16, bf16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K (K a multiple of
 //      the block size; blocks are dequantized inside the kernel, never copied out).
 // The weight layout is PyTorch Linear's [out, in], so a Linear layer is one matmul node.
@@ -11,8 +12,13 @@ namespace facet::ops {
 namespace {
 
 struct MatmulPush {
-  uint32_t M, N, K, a_batch, b_batch, c_batch;
+  uint32_t M, N, K, a_batch, b_batch, c_batch, residual;
 };
+
+bool has_residual(const Attrs& attrs) {
+  auto it = attrs.find("residual");
+  return it != attrs.end() && std::get<int64_t>(it->second) != 0;
+}
 
 struct Dims {
   int64_t batch, M, N, K;
@@ -66,8 +72,9 @@ Dims dims_of(const TensorDesc& x, const TensorDesc& w) {
 void register_matmul(OpRegistry& r) {
   r.add({
       "matmul",
-      [](const std::vector<const Value*>& in, const Attrs&, const std::string& node) {
-        expect_inputs(in, 2, 3, node, "matmul");
+      [](const std::vector<const Value*>& in, const Attrs& attrs, const std::string& node) {
+        const bool res = has_residual(attrs);
+        expect_inputs(in, res ? 3 : 2, res ? 4 : 3, node, "matmul");
         const TensorDesc &x = in[0]->desc, &w = in[1]->desc;
         expect_dtype(*in[0], DType::F32, node, "input x");
         if (w.dtype == DType::I32)
@@ -79,13 +86,15 @@ void register_matmul(OpRegistry& r) {
           throw InputError(node + ": matmul inner dimensions differ: x " + x.str() + ", w " + w.str());
         if (w.rank == 3 && (x.rank != 3 || w.dims[0] != x.dims[0]))
           throw InputError(node + ": batched weight " + w.str() + " needs x with the same batch, got " + x.str());
-        if (in.size() == 3) {
+        if (in.size() == (res ? 4u : 3u)) {
           expect_dtype(*in[2], DType::F32, node, "bias");
           if (in[2]->desc.rank != 1 || in[2]->desc.dims[0] != w.dim(-2))
             throw InputError(node + ": bias must be [" + std::to_string(w.dim(-2)) + "], got " + in[2]->desc.str());
         }
         TensorDesc y = x;
         y.dims[y.rank - 1] = w.dim(-2);
+        if (res && in.back()->desc != y)
+          throw InputError(node + ": matmul residual must be " + y.str() + ", got " + in.back()->desc.str());
         return y;
       },
       [](const OpCall& c, const vk::DeviceInfo& dev) {
@@ -93,12 +102,14 @@ void register_matmul(OpRegistry& r) {
         // One kernel per weight type: "core/<matmul[_texel|_rows]|matvec[_texel]>_<dtype>" (block
         // types dequantize inside).
         const std::string wtype(dtype_name(c.inputs[1]->desc.dtype));
-        const bool bias = c.inputs.size() == 3;
+        const bool res = has_residual(c.node.attrs);
+        const bool bias = c.inputs.size() == (res ? 4u : 3u);
         Launch l;
         l.set_push(MatmulPush{static_cast<uint32_t>(d.M), static_cast<uint32_t>(d.N), static_cast<uint32_t>(d.K),
                               static_cast<uint32_t>(d.M * d.K), d.shared_w ? 0u : static_cast<uint32_t>(d.N * d.K),
-                              static_cast<uint32_t>(d.M * d.N)});
-        l.bindings = {0, 1, bias ? 2 : 0, -1};  // without bias, x is bound (unread) at the bias slot
+                              static_cast<uint32_t>(d.M * d.N), res ? 1u : 0u});
+        // Without bias or residual, x is bound (unread) at their slots.
+        l.bindings = {0, 1, bias ? 2 : 0, -1, res ? static_cast<int>(c.inputs.size()) - 1 : 0};
         const DType wt = c.inputs[1]->desc.dtype;
         const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::BF16 || wt == DType::Q8_0 ||
                                  wt == DType::Q4_0 || wt == DType::Q4_1;
@@ -171,15 +182,18 @@ void register_matmul(OpRegistry& r) {
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
         Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
+        const bool res = has_residual(c.node.attrs), bias = in.size() == (res ? 4u : 3u);
         const auto &x = in[0], &w = in[1];
         for (int64_t b = 0; b < d.batch; ++b)
           for (int64_t m = 0; m < d.M; ++m)
             for (int64_t n = 0; n < d.N; ++n) {
-              double acc = in.size() == 3 ? in[2][n] : 0.0;
+              double acc = bias ? in[2][n] : 0.0;
               const float* xr = &x[(b * d.M + m) * d.K];
               const float* wr = &w[((d.shared_w ? 0 : b) * d.N + n) * d.K];
               for (int64_t k = 0; k < d.K; ++k) acc += static_cast<double>(xr[k]) * wr[k];
-              out[(b * d.M + m) * d.N + n] = static_cast<float>(acc);
+              const size_t o = static_cast<size_t>((b * d.M + m) * d.N + n);
+              out[o] = static_cast<float>(acc);
+              if (res) out[o] += in.back()[o];  // in f32 after the product, as a separate add
             }
       },
   });

@@ -13,7 +13,7 @@ TEST(Planner, ChainReusesMemory) {
   ValueId v = g.input("x", TensorDesc(DType::F32, {64, 64}));
   for (int i = 0; i < 4; ++i) v = g.op("n" + std::to_string(i), "add", {v, v});
   g.mark_output(v, "out");
-  MemoryPlan p = plan_memory(g, 256);
+  MemoryPlan p = plan_memory(g, g.nodes(), 256);
   const uint64_t one = 64 * 64 * 4;
   EXPECT_EQ(p.naive_bytes, 4 * one);
   EXPECT_EQ(p.arena_bytes, 2 * one);
@@ -34,7 +34,7 @@ TEST(Planner, OutputsLiveToTheEnd) {
   ValueId b = g.op("b", "add", {x, x});
   ValueId c = g.op("c", "add", {b, b});
   g.mark_output(c, "second");
-  MemoryPlan p = plan_memory(g, 256);
+  MemoryPlan p = plan_memory(g, g.nodes(), 256);
   EXPECT_NE(p.offset[a], p.offset[b]);
   EXPECT_NE(p.offset[a], p.offset[c]);
   EXPECT_NE(p.offset[b], p.offset[c]);
@@ -49,7 +49,7 @@ TEST(Planner, ViewsExtendTheirBaseLifetime) {
   ValueId b = g.op("b", "add", {x, x});                         // a still alive (read later via view)
   ValueId c = g.op("c", "add", {view, g.reshape(b, TensorDesc(DType::F32, {64}))});
   g.mark_output(c, "out");
-  MemoryPlan p = plan_memory(g, 256);
+  MemoryPlan p = plan_memory(g, g.nodes(), 256);
   EXPECT_NE(p.offset[a], p.offset[b]);
   EXPECT_NE(p.offset[a], p.offset[c]);
 }
@@ -59,7 +59,7 @@ TEST(Planner, WithoutReuseEveryValueHasItsOwnBytes) {
   ValueId v = g.input("x", TensorDesc(DType::F32, {100}));
   for (int i = 0; i < 5; ++i) v = g.op("n" + std::to_string(i), "add", {v, v});
   g.mark_output(v, "out");
-  MemoryPlan p = plan_memory(g, 256, false);
+  MemoryPlan p = plan_memory(g, g.nodes(), 256, false);
   EXPECT_EQ(p.arena_bytes, p.naive_bytes);
   EXPECT_EQ(p.arena_bytes, 5 * 512u);
 }
