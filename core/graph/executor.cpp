@@ -11,6 +11,7 @@
 #include "graph/interleave.hpp"
 #include "graph/op_registry.hpp"
 #include "graph/planner.hpp"
+#include "graph/split.hpp"
 #include "graph/strided.hpp"
 #include "util/error.hpp"
 #include "vk/allocator.hpp"
@@ -29,6 +30,8 @@ struct Executor::State {
 };
 
 struct Executor::Plan {
+  std::unique_ptr<Graph> split;  // the graph with row parts (graph/split.hpp) when it needed them
+  const Graph& graph(const Graph& g) const { return split ? *split : g; }
   std::vector<Node> nodes;  // what runs: the graph's nodes, fused (graph/fusion.hpp) outside debug mode
   MemoryPlan memory;
   vk::Allocation arena;
@@ -54,7 +57,7 @@ static const void* host_pointer(const vk::Allocation& a, const std::string& what
 vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v) const {
   const Value& val = graph.value(v);
   switch (val.kind) {
-    case ValueKind::Constant: return weights_.at({val.constant.data, 0})->alloc.view();
+    case ValueKind::Constant: return weights_.at({val.constant.data, val.constant.bytes, 0})->alloc.view();
     case ValueKind::Input: return plan.inputs.at(v).view();
     case ValueKind::Intermediate:
       return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), binding_bytes(val.desc.bytes()));
@@ -75,7 +78,7 @@ static uint32_t interleave_of(const Launch& launch, size_t in) {
 }
 
 void Executor::upload_weight(const Value& v, uint32_t group) {
-  const std::pair<const void*, uint32_t> key{v.constant.data, group};
+  const WeightKey key{v.constant.data, v.constant.bytes, group};
   if (weights_.count(key)) return;
   vk::Allocator& alloc = ctx_.allocator();
   ByteReader read = v.constant.fill ? ByteReader(v.constant.fill) : ByteReader([&v](uint64_t off, uint64_t n, void* dst) {
@@ -119,8 +122,8 @@ void Executor::upload_weight(const Value& v, uint32_t group) {
   weights_.emplace(key, std::move(w));
 }
 
-Executor::Plan& Executor::prepare(const Graph& graph) {
-  uint64_t key = graph.fingerprint();
+Executor::Plan& Executor::prepare(const Graph& original) {
+  uint64_t key = original.fingerprint();
   if (auto it = plans_.find(key); it != plans_.end()) {
     stats_.reused_plan = true;
     return *it->second;
@@ -131,13 +134,32 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
   const vk::DeviceInfo& dev = ctx_.info();
   vk::Allocator& alloc = ctx_.allocator();
   const bool zero_copy = alloc.zero_copy();
-  for (const Value& v : graph.values())
-    if (v.kind != ValueKind::View && v.desc.bytes() > dev.max_storage_buffer_range)
-      throw GpuError(GpuError::Kind::Other, "tensor '" + v.name + "' " + v.desc.str() + " is " + std::to_string(v.desc.bytes()) +
-                                                " bytes, above the device's maxStorageBufferRange of " +
-                                                std::to_string(dev.max_storage_buffer_range) + " bytes");
-
+  const uint64_t limit = options_.max_binding_bytes ? std::min(options_.max_binding_bytes, dev.max_storage_buffer_range)
+                                                    : dev.max_storage_buffer_range;
   auto plan = std::make_unique<Plan>();
+  if (needs_split(original, limit)) plan->split = std::make_unique<Graph>(split_rows(original, limit));
+  const Graph& graph = plan->graph(original);
+  // Values some node, view or output uses (a split constant's whole self is no longer read).
+  std::vector<bool> used(graph.values().size(), false);
+  for (const Node& n : graph.nodes()) {
+    used[n.output] = true;
+    for (ValueId in : n.inputs) used[in] = true;
+  }
+  for (ValueId id = 0; id < graph.values().size(); ++id) {
+    const Value& v = graph.values()[id];
+    if (v.kind == ValueKind::View) used[v.base] = used[id] = true;
+    if (v.output) used[id] = true;
+  }
+  for (ValueId id = 0; id < graph.values().size(); ++id) {
+    const Value& v = graph.values()[id];
+    if (used[id] && v.kind != ValueKind::View && v.desc.bytes() > limit)
+      throw GpuError(GpuError::Kind::Other, "tensor '" + v.name + "' " + v.desc.str() + " is " + std::to_string(v.desc.bytes()) +
+                                                " bytes, above the " + std::to_string(limit) + " bytes one kernel can bind " +
+                                                (limit == dev.max_storage_buffer_range ? "(the device's maxStorageBufferRange)"
+                                                                                       : "(max_binding_bytes)") +
+                                                "; only matmul weights and get_rows tables are split into row parts");
+  }
+
   plan->nodes = options_.debug ? graph.nodes() : fuse_nodes(graph);
   // Kernels first: they decide the layout each constant is bound in.
   std::vector<Launch> launches;
@@ -166,7 +188,7 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
   }
   for (ValueId id = 0; id < graph.values().size(); ++id) {
     const Value& v = graph.values()[id];
-    if (v.kind != ValueKind::Constant) continue;
+    if (v.kind != ValueKind::Constant || !used[id]) continue;
     plan->weight_bytes += v.desc.bytes();
     if (plain.count(id) || !layouts.count(id)) upload_weight(v, 0);
     for (uint32_t g : layouts[id]) upload_weight(v, g);
@@ -215,7 +237,10 @@ Executor::Plan& Executor::prepare(const Graph& graph) {
     std::vector<vk::Binding> bindings;
     auto input = [&](size_t in) {
       const uint32_t g = interleave_of(launch, in);
-      if (g) return vk::Binding{weights_.at({graph.value(node.inputs[in]).constant.data, g})->alloc.view(), false};
+      if (g) {
+        const Value& w = graph.value(node.inputs[in]);
+        return vk::Binding{weights_.at({w.constant.data, w.constant.bytes, g})->alloc.view(), false};
+      }
       return vk::Binding{storage(*plan, graph, node.inputs[in]), false};
     };
     if (launch.bindings.empty()) {
@@ -323,12 +348,12 @@ HostTensor Executor::read_state(const std::string& name) const {
   return HostTensor::from_f32(desc, data);
 }
 
-std::map<std::string, HostTensor> Executor::run(const Graph& graph, const std::map<std::string, HostTensor>& inputs) {
+std::map<std::string, HostTensor> Executor::run(const Graph& original, const std::map<std::string, HostTensor>& inputs) {
   auto t0 = std::chrono::steady_clock::now();
   stats_ = RunStats{};
   // Inputs: every graph input provided with the exact desc, nothing extra.
   size_t n_inputs = 0;
-  for (const Value& v : graph.values()) {
+  for (const Value& v : original.values()) {
     if (v.kind != ValueKind::Input) continue;
     ++n_inputs;
     auto it = inputs.find(v.name);
@@ -342,11 +367,12 @@ std::map<std::string, HostTensor> Executor::run(const Graph& graph, const std::m
   if (inputs.size() != n_inputs)
     for (const auto& [name, t] : inputs) {
       bool known = false;
-      for (const Value& v : graph.values()) known |= v.kind == ValueKind::Input && v.name == name;
+      for (const Value& v : original.values()) known |= v.kind == ValueKind::Input && v.name == name;
       if (!known) throw InputError("'" + name + "' is not an input of the graph");
     }
 
-  Plan& plan = prepare(graph);
+  Plan& plan = prepare(original);
+  const Graph& graph = plan.graph(original);
   for (auto& [v, a] : plan.inputs) {
     const HostTensor& t = inputs.at(graph.value(v).name);
     auto st = plan.staging.find(v);

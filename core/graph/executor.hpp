@@ -1,4 +1,5 @@
-// Executor: turns a Graph into a Plan (weights uploaded once, inputs and an arena allocated, every
+// Executor: turns a Graph into a Plan (row parts for weights above the binding limit,
+// graph/split.hpp; weights uploaded once, inputs and an arena allocated, every
 // node's kernel selected and recorded into one command buffer = one submission) and runs it.
 // A plan is reused while the graph's fingerprint (structure, shapes, attributes, constants) is
 // unchanged: a second run only writes the inputs, submits, and reads the outputs.
@@ -18,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "graph/graph.hpp"
@@ -33,6 +35,9 @@ class Context;
 struct ExecOptions {
   bool debug = false;
   double tolerance = 1e-4;  // normalized MSE per node in debug mode
+  // Largest tensor one kernel binds, in bytes (0: the device's maxStorageBufferRange). Larger
+  // matmul weights and embedding tables run as row parts (graph/split.hpp); tests lower it.
+  uint64_t max_binding_bytes = 0;
 };
 
 struct NodeTiming {
@@ -81,7 +86,7 @@ class Executor {
 
  private:
   struct Plan;
-  Plan& prepare(const Graph& graph);
+  Plan& prepare(const Graph& original);
   void upload_weight(const Value& v, uint32_t group);
   vk::BufferView storage(const Plan& plan, const Graph& graph, ValueId v) const;
   std::vector<float> read_value(const Plan& plan, const Graph& graph, ValueId v,
@@ -93,8 +98,10 @@ class Executor {
   RunStats stats_;
   size_t plans_recorded_ = 0;
   struct Weight;
-  // By (host data pointer, interleave group or 0 for plain): each layout uploaded once.
-  std::map<std::pair<const void*, uint32_t>, std::unique_ptr<Weight>> weights_;
+  // By (host data pointer, bytes, interleave group or 0 for plain): each layout of each host
+  // range (a whole constant or a row part of one, graph/split.hpp) uploaded once.
+  using WeightKey = std::tuple<const void*, uint64_t, uint32_t>;
+  std::map<WeightKey, std::unique_ptr<Weight>> weights_;
   struct State;
   std::map<std::string, std::unique_ptr<State>> states_;    // by name: kept across runs
   std::map<uint64_t, std::unique_ptr<Plan>> plans_;

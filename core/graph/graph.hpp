@@ -104,6 +104,7 @@ class Graph {
   uint64_t fingerprint() const;
 
  private:
+  friend Graph split_rows(const Graph& graph, uint64_t limit);  // graph/split.hpp: copies values and nodes
   ValueId add_value(Value v);
   ValueId add_node(Node node, const TensorDesc& out_desc, ValueId in_place = kNoValue);
   void check_name(const std::string& node_name) const;

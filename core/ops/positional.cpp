@@ -4,9 +4,14 @@
 //        The model computes cos/sin tables on the CPU (as its reference does, in f32), which also
 //        carries any rope scaling; the kernel only rotates.
 //   get_rows(table [V, D] in f32, f16, bf16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K, ids i32 [T]) -> f32 [T, D].
+//        Attributes row_base and table_rows (default 0 and V) make the table rows
+//        [row_base, row_base + V) of one of table_rows rows: ids are clamped to the whole table and
+//        rows outside this part read as 0 (graph/split.hpp sums the parts of a split embedding).
 // Positions and ids outside their tables are clamped by both the kernel and the CPU reference;
 // callers validate them first.
 #include <algorithm>
+#include <cstdint>
+#include <variant>
 
 #include "ops/op_helpers.hpp"
 
@@ -18,8 +23,20 @@ struct RopeExtra {
   uint32_t heads, dim, pairs, table_rows;
 };
 struct RowsExtra {
-  uint32_t dim, rows;
+  uint32_t dim, rows, base, total;
 };
+
+// get_rows' part of a split table: [base, base + rows) of total rows.
+struct RowsPart {
+  int64_t base, total;
+};
+RowsPart rows_part(const Attrs& attrs, int64_t rows) {
+  auto get = [&](const char* k, int64_t def) {
+    auto it = attrs.find(k);
+    return it == attrs.end() ? def : std::get<int64_t>(it->second);
+  };
+  return {get("row_base", 0), get("table_rows", rows)};
+}
 
 int64_t clamp_index(float v, int64_t size) { return std::clamp<int64_t>(static_cast<int64_t>(v), 0, size - 1); }
 
@@ -74,26 +91,36 @@ void register_positional(OpRegistry& r) {
 
   r.add({
       "get_rows",
-      [](const std::vector<const Value*>& in, const Attrs&, const std::string& node) {
+      [](const std::vector<const Value*>& in, const Attrs& attrs, const std::string& node) {
         expect_inputs(in, 2, 2, node, "get_rows");
+        for (const char* k : {"row_base", "table_rows"})
+          if (attrs.count(k) && !std::holds_alternative<int64_t>(attrs.at(k)))
+            throw InputError(node + ": get_rows attribute " + k + " must be an integer");
         expect_dtype(*in[1], DType::I32, node, "ids");
         const TensorDesc &t = in[0]->desc, &ids = in[1]->desc;
         if (t.rank != 2 || ids.rank != 1 || t.dtype == DType::I32)
           throw InputError(node + ": get_rows needs a table [V, D] (f32, f16, bf16 or a GGUF block type) and ids [T], got " +
                            t.str() + " and " + ids.str());
+        const RowsPart p = rows_part(attrs, t.dims[0]);
+        if (p.base < 0 || p.total > INT32_MAX || p.base + t.dims[0] > p.total)
+          throw InputError(node + ": get_rows part [" + std::to_string(p.base) + ", " + std::to_string(p.base + t.dims[0]) +
+                           ") does not fit a table of " + std::to_string(p.total) + " rows");
         return TensorDesc(DType::F32, {ids.dims[0], t.dims[1]});
       },
       [](const OpCall& c, const vk::DeviceInfo& dev) {
         const TensorDesc& t = c.inputs[0]->desc;
-        Launch l = elementwise_launch("core/get_rows_" + std::string(dtype_name(t.dtype)), c.output.desc.elements(), dev,
-                                      RowsExtra{static_cast<uint32_t>(t.dims[1]), static_cast<uint32_t>(t.dims[0])});
-        return l;
+        const RowsPart p = rows_part(c.node.attrs, t.dims[0]);
+        return elementwise_launch("core/get_rows_" + std::string(dtype_name(t.dtype)), c.output.desc.elements(), dev,
+                                  RowsExtra{static_cast<uint32_t>(t.dims[1]), static_cast<uint32_t>(t.dims[0]),
+                                            static_cast<uint32_t>(p.base), static_cast<uint32_t>(p.total)});
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
         const int64_t V = c.inputs[0]->desc.dims[0], D = c.inputs[0]->desc.dims[1];
+        const RowsPart p = rows_part(c.node.attrs, V);
         for (size_t t = 0; t < in[1].size(); ++t) {
-          int64_t row = clamp_index(in[1][t], V);
-          std::copy(&in[0][row * D], &in[0][row * D] + D, &out[t * D]);
+          const int64_t row = clamp_index(in[1][t], p.total) - p.base;
+          if (row < 0 || row >= V) std::fill(&out[t * D], &out[t * D] + D, 0.0f);
+          else std::copy(&in[0][row * D], &in[0][row * D] + D, &out[t * D]);
         }
       },
   });
