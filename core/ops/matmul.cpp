@@ -172,9 +172,12 @@ void register_matmul(OpRegistry& r) {
           l.groups.z = static_cast<uint32_t>(d.batch);
           return l;
         }
-        // GPUs: shared-memory tiles of kTile x kTile outputs.
+        // GPUs: shared-memory tiles of kTile x kTile outputs (a multiple of 4). With fp16
+        // arithmetic, weights of 16 bits or less take the "_fp16" build: f16 tiles, packed f16
+        // dot products of 4, f32 accumulation (matmul_body.glsl).
         constexpr uint32_t kTile = 16;
-        l.kernel = "core/matmul_" + wtype;
+        const bool fp16 = dev.fp16_arithmetic && wt != DType::F32;
+        l.kernel = "core/matmul_" + wtype + (fp16 ? "_fp16" : "");
         l.spec = {kTile, bias ? 1u : 0u};
         l.groups = {static_cast<uint32_t>((d.N + kTile - 1) / kTile), static_cast<uint32_t>((d.M + kTile - 1) / kTile),
                     static_cast<uint32_t>(d.batch)};

@@ -145,6 +145,7 @@ Context::Context(const ContextOptions& options) : options_(options) {
     physical_ = pds[index];
     info_ = infos[index];
     if (options.flip_work_layout) info_.quirks.contiguous_work_layout = !info_.quirks.contiguous_work_layout;
+    if (options.disable_fp16_arithmetic) info_.fp16_arithmetic = false;
 
     uint32_t nq = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(physical_, &nq, nullptr);

@@ -31,6 +31,7 @@ struct ContextOptions {
   std::string cache_dir;        // pipeline cache folder ("" = $XDG_CACHE_HOME/facet or ~/.cache/facet)
   bool disable_zero_copy = false; // use staging copies even on unified memory (tests the discrete-GPU path)
   bool flip_work_layout = false;  // give kernels the other device kind's work layout (tests both paths)
+  bool disable_fp16_arithmetic = false;  // as if the device lacked shaderFloat16 (tests the f32 kernels)
 };
 
 // Counts validation-layer messages (warnings and errors); tests fail when it is non-zero.

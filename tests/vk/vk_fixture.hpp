@@ -16,9 +16,12 @@
 
 namespace facet::test {
 
+// The f32 kernels everywhere: tests of the fp16-arithmetic variants turn it back on and set their
+// own thresholds.
 inline vk::ContextOptions validated_options() {
   vk::ContextOptions o;
   o.validation = true;
+  o.disable_fp16_arithmetic = true;
   o.device = vk::resolve_device_selector("", "");
   o.cache_dir = ::testing::TempDir() + "/facet-pipeline-cache";
   return o;
