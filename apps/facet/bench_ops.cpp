@@ -2,8 +2,11 @@
 
 #include <memory>
 
-#include "graph/quant.hpp"
+#include <cstring>
 #include <random>
+
+#include "graph/quant.hpp"
+#include "util/half.hpp"
 
 namespace facet::bench {
 
@@ -15,6 +18,21 @@ HostTensor random_tensor(const TensorDesc& d, uint32_t seed) {
   std::vector<float> v(static_cast<size_t>(d.elements()));
   for (float& x : v) x = u(rng);
   return HostTensor::from_f32(d, v);
+}
+
+// Well-formed random K-quant blocks (Q4_K, Q6_K): random quant bytes, small finite f16 scales.
+std::vector<uint8_t> random_k_blocks(DType t, int64_t elements, uint32_t seed) {
+  const DTypeInfo& info = dtype_info(t);
+  std::vector<uint8_t> b(static_cast<size_t>(elements / info.block_elems) * info.block_bytes);
+  std::mt19937 rng(seed);
+  for (auto& x : b) x = static_cast<uint8_t>(rng());
+  const uint16_t d = f32_to_f16(0.01f);
+  for (size_t blk = 0; blk < b.size() / info.block_bytes; ++blk) {
+    uint8_t* p = &b[blk * info.block_bytes];
+    std::memcpy(t == DType::Q4_K ? p : p + 208, &d, 2);
+    if (t == DType::Q4_K) std::memcpy(p + 2, &d, 2);
+  }
+  return b;
 }
 
 std::string dims(std::initializer_list<int64_t> d) {
@@ -35,7 +53,9 @@ OpCase matmul(const std::string& name, int64_t M, int64_t K, int64_t N, DType wt
     TensorDesc xd(DType::F32, {M, K}), wd(wt, {N, K});
     in["x"] = random_tensor(xd, 1);
     auto w = std::make_shared<HostTensor>();
-    if (is_quantized(wt)) {
+    if (wt == DType::Q4_K || wt == DType::Q6_K) {
+      *w = {wd, random_k_blocks(wt, N * K, 2)};
+    } else if (is_quantized(wt)) {
       HostTensor f = random_tensor(TensorDesc(DType::F32, {N, K}), 2);
       std::vector<float> v = f.to_f32();
       *w = {wd, quantize(wt, v.data(), N * K)};
@@ -179,6 +199,10 @@ std::vector<OpCase> op_cases() {
       matmul("llama110m.ffn_down.decode.q8_0", 1, 2048, 768, DType::Q8_0),
       matmul("llama110m.output.decode.q8_0", 1, 768, 32000, DType::Q8_0),
       matmul("llama110m.ffn_up.prefill.q4_0", 128, 768, 2048, DType::Q4_0),
+      matmul("llama110m.ffn_up.decode.q4_k", 1, 768, 2048, DType::Q4_K),
+      matmul("llama110m.ffn_up.prefill.q4_k", 128, 768, 2048, DType::Q4_K),
+      matmul("llama110m.ffn_down.decode.q6_k", 1, 2048, 768, DType::Q6_K),
+      matmul("llama110m.ffn_down.prefill.q6_k", 128, 2048, 768, DType::Q6_K),
       matmul("vitl14.fc1.224", 257, 1024, 4096, DType::F16),
       matmul("vitl14.attn_q.336", 577, 1024, 1024, DType::F16),
       rowwise("llama110m.rms_norm.prefill", "rms_norm", 128, 768, 1, 4),

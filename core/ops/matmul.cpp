@@ -27,7 +27,7 @@ struct Dims {
 
 // The texel-buffer kernel for a weight type on CPU devices: K step and w's texel format (step 0:
 // none). f16/bf16 are eight packed weights per RGBA32UI texel; block types are raw block bytes,
-// 8 blocks (256 weights) per step.
+// 256 weights per step (8 blocks of 32, or one Q4_K block).
 struct TexelWeights {
   uint32_t step;
   VkFormat format;
@@ -40,7 +40,8 @@ TexelWeights texel_weights(DType t) {
     case DType::BF16: return {8, VK_FORMAT_R32G32B32A32_UINT};
     case DType::Q8_0:
     case DType::Q4_0:
-    case DType::Q4_1: return {256, VK_FORMAT_R32G32B32A32_UINT};
+    case DType::Q4_1:
+    case DType::Q4_K: return {256, VK_FORMAT_R32G32B32A32_UINT};
     default: return {0, VK_FORMAT_UNDEFINED};
   }
 }

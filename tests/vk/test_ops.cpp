@@ -132,10 +132,11 @@ std::vector<uint8_t> random_blocks(DType t, int64_t elements, uint32_t seed) {
 
 TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
-  // K = 3 blocks: the storage-buffer kernels. K % 256 == 0 (Q8_0, Q4_0, Q4_1): on CPU devices the
-  // texel-buffer kernel (whole steps of 8 blocks) with tiles of 1 x 4 (M = 1, 3; many tiles at
-  // N = 300, 17 steps at K = 4352) and 4 x 16 outputs (M = 7, 20), constant weights in interleaved
-  // rows of 8 (N = 13 and 300: a padded last group) and input weights in plain rows.
+  // K = 3 blocks of 32: the storage-buffer kernels. K % 256 == 0 (Q8_0, Q4_0, Q4_1, Q4_K): on CPU
+  // devices the texel-buffer kernel (steps of 256 weights) with tiles of 1 x 4 (M = 1, 3; many
+  // tiles at N = 300, 17 steps at K = 4352) and 4 x 16 outputs (M = 7, 20), constant weights in
+  // interleaved rows of 8 (N = 13 and 300: a padded last group) and input weights in plain rows.
+  // Q6_K: the storage-buffer kernels at every K.
   struct Case {
     int64_t M, K, N;
   };
@@ -143,7 +144,7 @@ TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
     const int64_t block = dtype_info(wt).block_elems;
     for (Case cs : {Case{1, block * 3, 13}, Case{7, block * 3, 13}, Case{20, block * 3, 13}, Case{1, 512, 13},
                     Case{7, 512, 13}, Case{20, 512, 13}, Case{3, 768, 300}, Case{1, 4352, 13}}) {
-      if (cs.K % 256 == 0 && block != 32) continue;
+      if (cs.K % block != 0) continue;
       const int64_t M = cs.M, K = cs.K, N = cs.N;
       {
         Graph g(core_ops());
