@@ -57,7 +57,7 @@ static const void* host_pointer(const vk::Allocation& a, const std::string& what
 vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v) const {
   const Value& val = graph.value(v);
   switch (val.kind) {
-    case ValueKind::Constant: return weights_.at({val.constant.data, val.constant.bytes, 0})->alloc.view();
+    case ValueKind::Constant: return weights_.at({val.constant.data, val.constant.bytes, RowLayout{}})->alloc.view();
     case ValueKind::Input: return plan.inputs.at(v).view();
     case ValueKind::Intermediate:
       return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), binding_bytes(val.desc.bytes()));
@@ -67,41 +67,43 @@ vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v
   throw InternalError("unknown value kind");
 }
 
-// The interleave group a launch asks for its input `in` (0: plain). Launch::interleave is keyed by
+// The row layout a launch asks for its input `in` (plain by default). Launch::layouts is keyed by
 // binding slot; slots map to inputs through Launch::bindings (or in order).
-static uint32_t interleave_of(const Launch& launch, size_t in) {
-  for (const auto& [slot, g] : launch.interleave) {
+static RowLayout layout_of(const Launch& launch, size_t in) {
+  for (const auto& [slot, layout] : launch.layouts) {
     const size_t input = launch.bindings.empty() ? static_cast<size_t>(slot) : static_cast<size_t>(launch.bindings.at(slot));
-    if (input == in) return g;
+    if (input == in) return layout;
   }
-  return 0;
+  return {};
 }
 
-void Executor::upload_weight(const Value& v, uint32_t group) {
-  const WeightKey key{v.constant.data, v.constant.bytes, group};
+void Executor::upload_weight(const Value& v, const RowLayout& row_layout) {
+  const WeightKey key{v.constant.data, v.constant.bytes, row_layout};
   if (weights_.count(key)) return;
   vk::Allocator& alloc = ctx_.allocator();
   ByteReader read = v.constant.fill ? ByteReader(v.constant.fill) : ByteReader([&v](uint64_t off, uint64_t n, void* dst) {
     std::memcpy(dst, static_cast<const uint8_t*>(v.constant.data) + off, n);
   });
-  // Plain: one "group" of all bytes. Interleaved: whole groups of rows per piece.
+  // Plain: one "group" of all bytes. Otherwise whole groups of rows per piece.
+  const bool plain = row_layout.plain();
   RowInterleave layout;
   uint64_t total = v.constant.bytes, unit = 1;
-  if (group) {
+  if (!plain) {
     const int64_t row_elems = v.desc.dims[v.desc.rank - 1];
     layout.rows = static_cast<uint64_t>(v.desc.elements() / row_elems);
     layout.row_bytes = v.constant.bytes / layout.rows;
-    layout.group = group;
+    layout.layout = row_layout;
     total = layout.bytes();
     unit = layout.group_bytes();
   }
   auto produce = [&](uint64_t off, uint64_t n, void* dst) {
-    if (group) interleave_rows(layout, read, off / unit, n / unit, static_cast<uint8_t*>(dst));
+    if (!plain) interleave_rows(layout, read, off / unit, n / unit, static_cast<uint8_t*>(dst));
     else read(off, n, dst);
   };
   auto w = std::make_unique<Weight>();
   w->keepalive = v.constant.keepalive;
-  const std::string what = "weight '" + v.name + "'" + (group ? " (interleaved rows)" : "");
+  const std::string what = "weight '" + v.name + "'" + (row_layout.group > 1 ? " (interleaved rows)" : "") +
+                           (row_layout.block_bytes ? " (padded blocks)" : "");
   w->alloc = alloc.allocate(binding_bytes(total), vk::MemoryPool::DeviceLocal, what);
   if (alloc.zero_copy()) {
     produce(0, total, w->alloc.mapped());
@@ -170,8 +172,8 @@ Executor::Plan& Executor::prepare(const Graph& original) {
     launches.push_back(graph.ops().get(node.op).select(call, dev));
   }
   // Weights: uploaded once per (host buffer, layout), shared by every plan. A constant is uploaded
-  // plain unless every node that reads it asks for interleaved rows.
-  std::map<ValueId, std::set<uint32_t>> layouts;
+  // plain unless every node that reads it asks for another row layout.
+  std::map<ValueId, std::set<RowLayout>> layouts;
   std::set<ValueId> plain;
   for (ValueId id = 0; id < graph.values().size(); ++id) {
     const Value& v = graph.values()[id];
@@ -181,8 +183,8 @@ Executor::Plan& Executor::prepare(const Graph& original) {
   for (size_t i = 0; i < launches.size(); ++i) {
     const Node& node = plan->nodes[i];
     for (size_t in = 0; in < node.inputs.size(); ++in) {
-      uint32_t g = interleave_of(launches[i], in);
-      if (g) layouts[node.inputs[in]].insert(g);
+      const RowLayout l = layout_of(launches[i], in);
+      if (!l.plain()) layouts[node.inputs[in]].insert(l);
       else plain.insert(node.inputs[in]);
     }
   }
@@ -190,8 +192,8 @@ Executor::Plan& Executor::prepare(const Graph& original) {
     const Value& v = graph.values()[id];
     if (v.kind != ValueKind::Constant || !used[id]) continue;
     plan->weight_bytes += v.desc.bytes();
-    if (plain.count(id) || !layouts.count(id)) upload_weight(v, 0);
-    for (uint32_t g : layouts[id]) upload_weight(v, g);
+    if (plain.count(id) || !layouts.count(id)) upload_weight(v, RowLayout{});
+    for (const RowLayout& l : layouts[id]) upload_weight(v, l);
   }
 
   // States: created on first use, then found by name; a second desc for one name is an error.
@@ -236,10 +238,10 @@ Executor::Plan& Executor::prepare(const Graph& original) {
     const Launch& launch = launches[i];
     std::vector<vk::Binding> bindings;
     auto input = [&](size_t in) {
-      const uint32_t g = interleave_of(launch, in);
-      if (g) {
+      const RowLayout l = layout_of(launch, in);
+      if (!l.plain()) {
         const Value& w = graph.value(node.inputs[in]);
-        return vk::Binding{weights_.at({w.constant.data, w.constant.bytes, g})->alloc.view(), false};
+        return vk::Binding{weights_.at({w.constant.data, w.constant.bytes, l})->alloc.view(), false};
       }
       return vk::Binding{storage(*plan, graph, node.inputs[in]), false};
     };

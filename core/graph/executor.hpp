@@ -24,6 +24,7 @@
 
 #include "graph/graph.hpp"
 #include "graph/host_tensor.hpp"
+#include "graph/interleave.hpp"
 #include "vk/command_recorder.hpp"
 
 namespace facet {
@@ -87,7 +88,7 @@ class Executor {
  private:
   struct Plan;
   Plan& prepare(const Graph& original);
-  void upload_weight(const Value& v, uint32_t group);
+  void upload_weight(const Value& v, const RowLayout& layout);
   vk::BufferView storage(const Plan& plan, const Graph& graph, ValueId v) const;
   std::vector<float> read_value(const Plan& plan, const Graph& graph, ValueId v,
                                 const std::map<std::string, HostTensor>& inputs) const;
@@ -98,9 +99,9 @@ class Executor {
   RunStats stats_;
   size_t plans_recorded_ = 0;
   struct Weight;
-  // By (host data pointer, bytes, interleave group or 0 for plain): each layout of each host
-  // range (a whole constant or a row part of one, graph/split.hpp) uploaded once.
-  using WeightKey = std::tuple<const void*, uint64_t, uint32_t>;
+  // By (host data pointer, bytes, row layout): each layout of each host range (a whole constant or
+  // a row part of one, graph/split.hpp) uploaded once.
+  using WeightKey = std::tuple<const void*, uint64_t, RowLayout>;
   std::map<WeightKey, std::unique_ptr<Weight>> weights_;
   struct State;
   std::map<std::string, std::unique_ptr<State>> states_;    // by name: kept across runs

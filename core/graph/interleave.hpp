@@ -1,35 +1,57 @@
-// Interleaved rows: how a constant matrix is laid out for the texel-buffer matmul kernels of CPU
-// devices. On lavapipe a texel fetch by the 8 lanes of a subgroup is 8 separate 16-byte loads;
-// when each lane streams its own weight row, a subgroup keeps 8 (or 32, with 4 rows per lane)
-// memory streams open and the fetches stall on them (5-6 GB/s measured); when the 8 lanes read 8
-// adjacent texels, each fetch is one contiguous 128-byte run (17-19 GB/s). So for a weight
-// [rows, row_bytes] (row_bytes a multiple of 16) the rows are taken in groups of G and, inside
-// a group, their 16-byte texels alternate:
-//   texel t of row r  ->  texel ((r / G) * T + t) * G + r % G,   T = row_bytes / 16,
+// Row layouts: how a constant matrix is laid out for the texel-buffer matmul kernels of CPU
+// devices.
+//
+// Interleaved rows. On lavapipe a texel fetch by the 8 lanes of a subgroup is 8 separate 16-byte
+// loads; when each lane streams its own weight row, a subgroup keeps 8 (or 32, with 4 rows per
+// lane) memory streams open and the fetches stall on them (5-6 GB/s measured); when the 8 lanes
+// read 8 adjacent texels, each fetch is one contiguous 128-byte run (17-19 GB/s). So for a weight
+// of rows of R bytes (R a multiple of 16) the rows are taken in groups of G and, inside a group,
+// their 16-byte texels alternate:
+//   texel t of row r  ->  texel ((r / G) * T + t) * G + r % G,   T = R / 16,
 // and the last group is padded with zero rows. Lane l of a subgroup that reads row g * G + l then
-// fetches texel ((g * T + t) * G + l): adjacent lanes, adjacent texels. The bytes are the weight's
-// own (raw GGUF blocks stay blocks); only their order changes.
+// fetches texel ((g * T + t) * G + l): adjacent lanes, adjacent texels.
+//
+// Padded blocks. A block type whose block is not whole texels (Q6_K: 210 bytes) has each block
+// padded with zeros to a stride of whole texels (224), so every block starts on a texel and its
+// fields sit at the same texel offsets in every block; R is then the padded row.
+//
+// The bytes are the weight's own (raw GGUF blocks stay blocks); only their place changes.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 
 namespace facet {
 
+// The layout a kernel asks for one constant (Launch::layouts); the default is plain rows.
+struct RowLayout {
+  uint32_t group = 1;         // rows per interleave group (1: not interleaved)
+  uint32_t block_bytes = 0;   // blocks of this size are padded (0: not padded)
+  uint32_t block_stride = 0;  // to this size, a multiple of 16
+  bool plain() const { return group <= 1 && block_bytes == 0; }
+  auto operator<=>(const RowLayout&) const = default;
+};
+
 struct RowInterleave {
   uint64_t rows = 0;
-  uint64_t row_bytes = 0;  // a multiple of 16
-  uint32_t group = 0;      // G
+  uint64_t row_bytes = 0;  // of a plain row
+  RowLayout layout;
 
-  uint64_t groups() const { return (rows + group - 1) / group; }
-  uint64_t group_bytes() const { return row_bytes * group; }
+  // A row as laid out (blocks padded): a multiple of 16 bytes.
+  uint64_t padded_row_bytes() const {
+    return layout.block_bytes ? row_bytes / layout.block_bytes * layout.block_stride : row_bytes;
+  }
+  uint64_t groups() const { return (rows + layout.group - 1) / layout.group; }
+  uint64_t group_bytes() const { return padded_row_bytes() * layout.group; }
   uint64_t bytes() const { return groups() * group_bytes(); }
 };
 
 // Reads bytes [offset, offset + n) of the plain row-major matrix into dst.
 using ByteReader = std::function<void(uint64_t offset, uint64_t n, void* dst)>;
 
-// Writes groups [first, first + count) of the interleaved layout to dst (count * group_bytes()).
+// Writes groups [first, first + count) of the layout to dst (count * group_bytes()); throws
+// InternalError on a layout that is not whole texels.
 void interleave_rows(const RowInterleave& layout, const ByteReader& read, uint64_t first, uint64_t count, uint8_t* dst);
 
 }  // namespace facet

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "graph/graph.hpp"
+#include "graph/interleave.hpp"
 #include "vk/command_recorder.hpp"
 #include "vk/device_info.hpp"
 
@@ -36,9 +37,10 @@ struct Launch {
   // Slots bound as uniform texel buffers of a format (vk::Binding::texel), e.g. weights that CPU
   // drivers fetch through their vectorized sampler path; the others are storage buffers.
   std::map<int, VkFormat> texels;
-  // Slots whose input, a constant matrix, is bound in interleaved rows of G (graph/interleave.hpp):
-  // slot -> G. The executor uploads that layout instead of (or beside) the plain one.
-  std::map<int, uint32_t> interleave;
+  // Slots whose input, a constant matrix, is bound in another row layout (interleaved rows, padded
+  // blocks: graph/interleave.hpp). The executor uploads that layout instead of (or beside) the
+  // plain one.
+  std::map<int, RowLayout> layouts;
 
   template <class T>
   void set_push(const T& value) {

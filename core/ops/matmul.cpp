@@ -4,6 +4,8 @@
 //   w: [N, K] (shared) or [B, N, K] in f32, f16, bf16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K (K a multiple of
 //      the block size; blocks are dequantized inside the kernel, never copied out).
 // The weight layout is PyTorch Linear's [out, in], so a Linear layer is one matmul node.
+#include <optional>
+
 #include "graph/interleave.hpp"
 #include "ops/op_helpers.hpp"
 
@@ -27,10 +29,12 @@ struct Dims {
 
 // The texel-buffer kernel for a weight type on CPU devices: K step and w's texel format (step 0:
 // none). f16/bf16 are eight packed weights per RGBA32UI texel; block types are raw block bytes,
-// 256 weights per step (8 blocks of 32, or one Q4_K block).
+// 256 weights per step (8 blocks of 32, or one K-quant block). Q6_K's 210-byte blocks are padded
+// to 224 (14 texels) on upload, so only constant weights take its texel kernel.
 struct TexelWeights {
   uint32_t step;
   VkFormat format;
+  uint32_t block_bytes = 0, block_stride = 0;  // blocks padded to whole texels (graph/interleave.hpp)
 };
 
 TexelWeights texel_weights(DType t) {
@@ -42,20 +46,28 @@ TexelWeights texel_weights(DType t) {
     case DType::Q4_0:
     case DType::Q4_1:
     case DType::Q4_K: return {256, VK_FORMAT_R32G32B32A32_UINT};
+    case DType::Q6_K: return {256, VK_FORMAT_R32G32B32A32_UINT, 210, 224};
     default: return {0, VK_FORMAT_UNDEFINED};
   }
 }
 
-// The interleave group for a weight bound as texels (1: plain rows): the subgroup width for a
-// constant matrix of whole 16-byte texels per row whose padded layout still fits a texel buffer.
-uint32_t interleave_group(const Value& w, const vk::DeviceInfo& dev) {
-  const uint32_t g = dev.subgroup_size;
-  if (w.kind != ValueKind::Constant || w.desc.rank != 2 || g < 2) return 1;
-  const RowInterleave layout{static_cast<uint64_t>(w.desc.dims[0]), w.desc.bytes() / static_cast<uint64_t>(w.desc.dims[0]), g};
-  if (layout.row_bytes % 16 != 0 || layout.bytes() / 16 > dev.max_texel_buffer_elements ||
-      layout.bytes() > dev.max_storage_buffer_range)
-    return 1;
-  return g;
+// The row layout a block weight is bound in as texels, or nullopt where it cannot be: interleaved
+// rows of the subgroup's width for a constant matrix whose layout fits a texel buffer (else plain
+// rows), blocks padded as `t` asks (constant matrices only).
+std::optional<RowLayout> block_layout(const Value& w, const TexelWeights& t, const vk::DeviceInfo& dev) {
+  const bool matrix = w.kind == ValueKind::Constant && w.desc.rank == 2;
+  if (t.block_bytes && !matrix) return std::nullopt;
+  const uint64_t rows = matrix ? static_cast<uint64_t>(w.desc.dims[0]) : 1;
+  auto fits = [&](const RowLayout& l) {
+    const RowInterleave layout{rows, w.desc.bytes() / rows, l};
+    return layout.padded_row_bytes() % 16 == 0 && layout.bytes() / 16 <= dev.max_texel_buffer_elements &&
+           layout.bytes() <= dev.max_storage_buffer_range;
+  };
+  const RowLayout interleaved{dev.subgroup_size, t.block_bytes, t.block_stride}, rows_only{1, t.block_bytes, t.block_stride};
+  if (matrix && dev.subgroup_size >= 2 && fits(interleaved)) return interleaved;
+  if (!t.block_bytes) return RowLayout{};  // plain: the caller checks the texel view
+  if (fits(rows_only)) return rows_only;
+  return std::nullopt;
 }
 
 Dims dims_of(const TensorDesc& x, const TensorDesc& w) {
@@ -115,8 +127,9 @@ void register_matmul(OpRegistry& r) {
         const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::BF16 || wt == DType::Q8_0 ||
                                  wt == DType::Q4_0 || wt == DType::Q4_1;
         const TexelWeights t = texel_weights(wt);
-        if (dev.quirks.contiguous_work_layout && t.step && d.K % t.step == 0 && texel_viewable(*c.inputs[0], 16, dev) &&
-            texel_viewable(*c.inputs[1], 16, dev)) {
+        const std::optional<RowLayout> wl = t.step == 256 ? block_layout(*c.inputs[1], t, dev) : RowLayout{};
+        if (dev.quirks.contiguous_work_layout && t.step && d.K % t.step == 0 && wl && texel_viewable(*c.inputs[0], 16, dev) &&
+            (!wl->plain() || texel_viewable(*c.inputs[1], 16, dev))) {
           // CPU devices: x and w as texel buffers (vectorized fetches). Measured on lavapipe:
           // docs/benchmarks.md.
           l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT}, {1, t.format}};
@@ -139,8 +152,8 @@ void register_matmul(OpRegistry& r) {
           const uint32_t wg = d.M >= 4 ? 32 : dev.subgroup_size;
           // Constant block weights are uploaded in interleaved rows of a subgroup's width, so the
           // lanes' fetches are one contiguous run (graph/interleave.hpp; 3x the fetch bandwidth).
-          const uint32_t g = blocks ? interleave_group(*c.inputs[1], dev) : 1;
-          if (g > 1) l.interleave = {{1, g}};
+          const uint32_t g = wl->group;
+          if (!wl->plain()) l.layouts = {{1, *wl}};
           l.kernel = "core/matmul_texel_" + wtype;
           l.spec = {wg, bias ? 1u : 0u, nb, mb, g};
           const uint64_t tiles = static_cast<uint64_t>((d.M + mb - 1) / mb) * ((d.N + nb * g - 1) / (nb * g) * g);

@@ -1,5 +1,6 @@
-// Interleaved rows (graph/interleave.hpp): every texel lands where the texel kernels look for it,
-// the last group is padded with zeros, and producing the layout in pieces gives the same bytes.
+// Row layouts (graph/interleave.hpp): every texel lands where the texel kernels look for it, the
+// last group is padded with zeros, padded blocks start on texels, and producing the layout in
+// pieces gives the same bytes.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -19,7 +20,7 @@ TEST(Interleave, TexelsOfAGroupsRowsAlternate) {
     ASSERT_LE(off + n, plain.size());
     std::memcpy(dst, plain.data() + off, n);
   };
-  const RowInterleave layout{rows, row_bytes, group};
+  const RowInterleave layout{rows, row_bytes, RowLayout{group}};
   ASSERT_EQ(layout.groups(), 4u);
   ASSERT_EQ(layout.bytes(), 4 * group * row_bytes);
   std::vector<uint8_t> packed(layout.bytes());
@@ -37,11 +38,44 @@ TEST(Interleave, TexelsOfAGroupsRowsAlternate) {
   EXPECT_EQ(pieces, packed);
 }
 
+// Q6_K's layout: 210-byte blocks padded to 224 (14 texels) with zeros, then interleaved.
+TEST(Interleave, PaddedBlocksStartOnTexels) {
+  const uint64_t rows = 5, blocks = 3, row_bytes = blocks * 210, group = 2;
+  std::vector<uint8_t> plain(rows * row_bytes);
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<uint8_t>(1 + i % 251);
+  ByteReader read = [&](uint64_t off, uint64_t n, void* dst) {
+    ASSERT_LE(off + n, plain.size());
+    std::memcpy(dst, plain.data() + off, n);
+  };
+  const RowInterleave layout{rows, row_bytes, RowLayout{group, 210, 224}};
+  ASSERT_EQ(layout.padded_row_bytes(), blocks * 224);
+  ASSERT_EQ(layout.bytes(), 3 * group * blocks * 224);
+  std::vector<uint8_t> packed(layout.bytes());
+  interleave_rows(layout, read, 0, layout.groups(), packed.data());
+  const uint64_t texels = layout.padded_row_bytes() / 16;
+  for (uint64_t r = 0; r < 6; ++r)
+    for (uint64_t t = 0; t < texels; ++t)
+      for (uint64_t k = 0; k < 16; ++k) {
+        const uint64_t byte = t * 16 + k, block = byte / 224, in_block = byte % 224;
+        const uint8_t want = r < rows && in_block < 210 ? plain[r * row_bytes + block * 210 + in_block] : 0;
+        ASSERT_EQ(packed[(((r / group) * texels + t) * group + r % group) * 16 + k], want) << "row " << r << " byte " << byte;
+      }
+  // Plain rows of padded blocks (G = 1) are the same bytes row after row.
+  const RowInterleave rows_only{rows, row_bytes, RowLayout{1, 210, 224}};
+  std::vector<uint8_t> flat(rows_only.bytes());
+  interleave_rows(rows_only, read, 0, rows_only.groups(), flat.data());
+  for (uint64_t r = 0; r < rows; ++r)
+    for (uint64_t b = 0; b < blocks; ++b)
+      ASSERT_EQ(0, std::memcmp(&flat[r * blocks * 224 + b * 224], &plain[r * row_bytes + b * 210], 210)) << r << " " << b;
+}
+
 TEST(Interleave, RowsOfPartialTexelsAreRefused) {
   std::vector<uint8_t> out(64);
   ByteReader read = [](uint64_t, uint64_t, void*) {};
-  EXPECT_THROW(interleave_rows(RowInterleave{2, 24, 2}, read, 0, 1, out.data()), InternalError);
-  EXPECT_THROW(interleave_rows(RowInterleave{2, 32, 0}, read, 0, 1, out.data()), InternalError);
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 24, RowLayout{2}}, read, 0, 1, out.data()), InternalError);
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 32, RowLayout{0}}, read, 0, 1, out.data()), InternalError);
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 420, RowLayout{2, 210, 216}}, read, 0, 1, out.data()), InternalError);
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 420, RowLayout{2, 210, 200}}, read, 0, 1, out.data()), InternalError);
 }
 
 }  // namespace

@@ -136,7 +136,8 @@ TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   // devices the texel-buffer kernel (steps of 256 weights) with tiles of 1 x 4 (M = 1, 3; many
   // tiles at N = 300, 17 steps at K = 4352) and 4 x 16 outputs (M = 7, 20), constant weights in
   // interleaved rows of 8 (N = 13 and 300: a padded last group) and input weights in plain rows.
-  // Q6_K: the storage-buffer kernels at every K.
+  // Q6_K (K % 256 == 0 always): constant weights take the texel kernel (blocks padded to 224
+  // bytes, interleaved), input weights the storage-buffer kernels.
   struct Case {
     int64_t M, K, N;
   };
