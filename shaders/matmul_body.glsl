@@ -40,7 +40,6 @@ void main() {
   }
   if (row < pc.M && col < pc.N) {
     if (HAS_BIAS) acc += bias[col];
-    uint o = batch * pc.c_batch + row * pc.N + col;
-    c[o] = pc.residual != 0u ? acc + residual[o] : acc;
+    store_output(batch, row, col, acc);
   }
 }

@@ -6,12 +6,9 @@ layout(constant_id = 1) const bool HAS_BIAS = false;
 layout(local_size_x_id = 0, local_size_y_id = 0) in;
 #include "facet/common.glsl"
 
-layout(push_constant) uniform Push { uint M; uint N; uint K; uint a_batch; uint b_batch; uint c_batch; uint residual; } pc;
+#include "matmul_io.glsl"
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { uint b[]; };
-layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer C { float c[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };  // added when pc.residual != 0
 
 #define FACET_QUANT_BUFFER b
 #include "facet/quant.glsl"

@@ -18,11 +18,10 @@ void main() {
     float av = a[a_row + k];
     [[unroll]] for (uint j = 0u; j < NB; ++j) acc[j] += av * LOAD_B(rows[j] + k);
   }
-  uint c_row = batch * pc.c_batch + m * pc.N;
   [[unroll]] for (uint j = 0u; j < NB; ++j) {
     uint n = n0 + j;
     if (n >= pc.N) continue;
     float y = HAS_BIAS ? acc[j] + bias[n] : acc[j];
-    c[c_row + n] = pc.residual != 0u ? y + residual[c_row + n] : y;
+    store_output(batch, m, n, y);
   }
 }

@@ -6,12 +6,9 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool HAS_BIAS = false;
 layout(constant_id = 2) const uint NB = 4;
 
-layout(push_constant) uniform Push { uint M; uint N; uint K; uint a_batch; uint b_batch; uint c_batch; uint residual; } pc;
+#include "matmul_io.glsl"
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
-layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer C { float c[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };  // added when pc.residual != 0
 
 #define LOAD_B(index) b[index]
 #include "matmul_rows_body.glsl"

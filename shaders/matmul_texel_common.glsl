@@ -13,10 +13,7 @@ layout(constant_id = 2) const uint NB = 4;  // outputs per tile along N
 layout(constant_id = 3) const uint MB = 1;  // rows of x per tile (the matrix-vector body uses 1)
 layout(constant_id = 4) const uint G = 1;   // rows per interleave group of w; 1: plain rows
 
-layout(push_constant) uniform Push { uint M; uint N; uint K; uint a_batch; uint b_batch; uint c_batch; uint residual; } pc;
-layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer C { float c[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };  // added when pc.residual != 0
+#include "matmul_io.glsl"
 
 float acc[MB * NB];
 
@@ -25,12 +22,11 @@ void store_tile(uint batch, uint m0, uint n0) {
   [[unroll]] for (uint i = 0u; i < MB; ++i) {
     uint m = m0 + i;
     if (m >= pc.M) break;
-    uint c_row = batch * pc.c_batch + m * pc.N;
     [[unroll]] for (uint j = 0u; j < NB; ++j) {
       uint n = n0 + j * G;
       if (n >= pc.N) continue;
       float y = HAS_BIAS ? acc[i * NB + j] + bias[n] : acc[i * NB + j];
-      c[c_row + n] = pc.residual != 0u ? y + residual[c_row + n] : y;
+      store_output(batch, m, n, y);
     }
   }
 }

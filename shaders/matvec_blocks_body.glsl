@@ -28,7 +28,7 @@ void main() {
     uint n = n0 + j;
     if (subgroupElect() && n < pc.N) {
       float y = HAS_BIAS ? s + bias[n] : s;
-      c[m * pc.N + n] = pc.residual != 0u ? y + residual[m * pc.N + n] : y;
+      store_output(0u, m, n, y);
     }
   }
 }

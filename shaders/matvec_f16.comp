@@ -7,12 +7,9 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool HAS_BIAS = false;
 layout(constant_id = 2) const uint NB = 4;
 
-layout(push_constant) uniform Push { uint M; uint N; uint K; uint a_batch; uint b_batch; uint c_batch; uint residual; } pc;
+#include "matmul_io.glsl"
 layout(std430, binding = 0) readonly buffer A { vec4 a4[]; };
 layout(std430, binding = 1) readonly buffer B { uvec4 b4[]; };
-layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer C { float c[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };  // added when pc.residual != 0
 
 float dot8(uvec4 q, vec4 x0, vec4 x1) {
   return dot(x0, vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y))) + dot(x1, vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w)));

@@ -7,12 +7,9 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool HAS_BIAS = false;
 layout(constant_id = 2) const uint NB = 4;
 
-layout(push_constant) uniform Push { uint M; uint N; uint K; uint a_batch; uint b_batch; uint c_batch; uint residual; } pc;
+#include "matmul_io.glsl"
 layout(std430, binding = 0) readonly buffer A { vec4 a4[]; };
 layout(std430, binding = 1) readonly buffer B { uint b[]; };
-layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, binding = 3) writeonly buffer C { float c[]; };
-layout(std430, binding = 4) readonly buffer Residual { float residual[]; };  // added when pc.residual != 0
 
 uint word_at(uint byte_offset);
 float dot_block(uint blk, vec4 x[8]) {

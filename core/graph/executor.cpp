@@ -9,6 +9,7 @@
 
 #include "graph/fusion.hpp"
 #include "graph/interleave.hpp"
+#include "graph/merge.hpp"
 #include "graph/op_registry.hpp"
 #include "graph/planner.hpp"
 #include "graph/split.hpp"
@@ -30,8 +31,10 @@ struct Executor::State {
 };
 
 struct Executor::Plan {
-  std::unique_ptr<Graph> split;  // the graph with row parts (graph/split.hpp) when it needed them
-  const Graph& graph(const Graph& g) const { return split ? *split : g; }
+  // What the plan runs: the graph itself, or its rewrites: row parts (graph/split.hpp) where it
+  // needed them, then merged siblings (graph/merge.hpp) where it has them.
+  std::unique_ptr<Graph> split, merged;
+  const Graph& graph(const Graph& g) const { return merged ? *merged : split ? *split : g; }
   std::vector<Node> nodes;  // what runs: the graph's nodes, fused (graph/fusion.hpp) outside debug mode
   MemoryPlan memory;
   vk::Allocation arena;
@@ -54,14 +57,19 @@ static const void* host_pointer(const vk::Allocation& a, const std::string& what
   return a.mapped();
 }
 
-vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v) const {
+vk::BufferView Executor::storage(const Plan& plan, const Graph& graph, ValueId v, bool at_offset) const {
   const Value& val = graph.value(v);
   switch (val.kind) {
-    case ValueKind::Constant: return weights_.at({val.constant.data, val.constant.bytes, RowLayout{}})->alloc.view();
+    case ValueKind::Constant: return weights_.at({val.constant.data, val.constant.bytes, val.constant.tag, RowLayout{}})->alloc.view();
     case ValueKind::Input: return plan.inputs.at(v).view();
     case ValueKind::Intermediate:
       return plan.arena.view(static_cast<uint64_t>(plan.memory.offset[v]), binding_bytes(val.desc.bytes()));
-    case ValueKind::View: return storage(plan, graph, val.base);
+    case ValueKind::View: {
+      vk::BufferView base = storage(plan, graph, val.base);
+      if (!at_offset || val.offset == 0) return base;
+      const uint64_t off = static_cast<uint64_t>(val.offset) * dtype_info(val.desc.dtype).block_bytes;
+      return vk::BufferView{base.buffer, base.offset + off, std::min(base.size - off, binding_bytes(val.desc.bytes()))};
+    }
     case ValueKind::State: return states_.at(val.name)->alloc.view(0, binding_bytes(val.desc.bytes()));
   }
   throw InternalError("unknown value kind");
@@ -78,7 +86,7 @@ static RowLayout layout_of(const Launch& launch, size_t in) {
 }
 
 void Executor::upload_weight(const Value& v, const RowLayout& row_layout) {
-  const WeightKey key{v.constant.data, v.constant.bytes, row_layout};
+  const WeightKey key{v.constant.data, v.constant.bytes, v.constant.tag, row_layout};
   if (weights_.count(key)) return;
   vk::Allocator& alloc = ctx_.allocator();
   ByteReader read = v.constant.fill ? ByteReader(v.constant.fill) : ByteReader([&v](uint64_t off, uint64_t n, void* dst) {
@@ -140,6 +148,11 @@ Executor::Plan& Executor::prepare(const Graph& original) {
                                                     : dev.max_storage_buffer_range;
   auto plan = std::make_unique<Plan>();
   if (needs_split(original, limit)) plan->split = std::make_unique<Graph>(split_rows(original, limit));
+  // A view bound at its own offset needs that offset aligned for storage and texel buffers.
+  const uint64_t view_alignment =
+      std::max<uint64_t>({dev.min_storage_buffer_offset_alignment, dev.min_texel_buffer_offset_alignment, 16});
+  if (options_.merge_siblings && !options_.debug && has_siblings(plan->graph(original), view_alignment, limit))
+    plan->merged = std::make_unique<Graph>(merge_siblings(plan->graph(original), view_alignment, limit));
   const Graph& graph = plan->graph(original);
   // Values some node, view or output uses (a split constant's whole self is no longer read).
   std::vector<bool> used(graph.values().size(), false);
@@ -241,9 +254,11 @@ Executor::Plan& Executor::prepare(const Graph& original) {
       const RowLayout l = layout_of(launch, in);
       if (!l.plain()) {
         const Value& w = graph.value(node.inputs[in]);
-        return vk::Binding{weights_.at({w.constant.data, w.constant.bytes, l})->alloc.view(), false};
+        return vk::Binding{weights_.at({w.constant.data, w.constant.bytes, w.constant.tag, l})->alloc.view(), false};
       }
-      return vk::Binding{storage(*plan, graph, node.inputs[in]), false};
+      // Kernels of strided ops apply a view's offset themselves; the others bind its range.
+      const bool strided = graph.ops().get(node.op).strided_inputs;
+      return vk::Binding{storage(*plan, graph, node.inputs[in], !strided), false};
     };
     if (launch.bindings.empty()) {
       for (size_t in = 0; in < node.inputs.size(); ++in) bindings.push_back(input(in));

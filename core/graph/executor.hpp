@@ -39,6 +39,9 @@ struct ExecOptions {
   // Largest tensor one kernel binds, in bytes (0: the device's maxStorageBufferRange). Larger
   // matmul weights and embedding tables run as row parts (graph/split.hpp); tests lower it.
   uint64_t max_binding_bytes = 0;
+  // Sibling matmuls (same input, constant weights) run as one dispatch outside debug mode
+  // (graph/merge.hpp); false keeps them apart (A/B tests).
+  bool merge_siblings = true;
 };
 
 struct NodeTiming {
@@ -89,7 +92,8 @@ class Executor {
   struct Plan;
   Plan& prepare(const Graph& original);
   void upload_weight(const Value& v, const RowLayout& layout);
-  vk::BufferView storage(const Plan& plan, const Graph& graph, ValueId v) const;
+  // Where v lives: a view as its base's whole storage, or (at_offset) as its own range of it.
+  vk::BufferView storage(const Plan& plan, const Graph& graph, ValueId v, bool at_offset = false) const;
   std::vector<float> read_value(const Plan& plan, const Graph& graph, ValueId v,
                                 const std::map<std::string, HostTensor>& inputs) const;
   void check_nodes(const Plan& plan, const Graph& graph, const std::map<std::string, HostTensor>& inputs);
@@ -99,9 +103,9 @@ class Executor {
   RunStats stats_;
   size_t plans_recorded_ = 0;
   struct Weight;
-  // By (host data pointer, bytes, row layout): each layout of each host range (a whole constant or
-  // a row part of one, graph/split.hpp) uploaded once.
-  using WeightKey = std::tuple<const void*, uint64_t, RowLayout>;
+  // By (host data pointer, bytes, tag, row layout): each layout of each host range (a whole
+  // constant or a row part of one, graph/split.hpp) or joined ranges (graph/merge.hpp) uploaded once.
+  using WeightKey = std::tuple<const void*, uint64_t, uint64_t, RowLayout>;
   std::map<WeightKey, std::unique_ptr<Weight>> weights_;
   struct State;
   std::map<std::string, std::unique_ptr<State>> states_;    // by name: kept across runs

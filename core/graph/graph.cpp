@@ -82,6 +82,15 @@ ValueId Graph::add_node(Node node, const TensorDesc& out_desc, ValueId in_place)
   return nodes_.back().output;
 }
 
+ValueId Graph::copy_node(const Node& n, const Value& v, std::vector<ValueId> inputs, ValueId in_place) {
+  Node c = n;
+  c.inputs = std::move(inputs);
+  const ValueId o = add_node(std::move(c), v.desc, in_place);
+  values_[o].name = v.name;
+  values_[o].output = v.output;
+  return o;
+}
+
 ValueId Graph::op(const std::string& node_name, const std::string& op, const std::vector<ValueId>& inputs,
                   const Attrs& attrs) {
   check_name(node_name);

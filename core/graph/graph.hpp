@@ -37,6 +37,9 @@ struct ConstantData {
   uint64_t bytes = 0;
   std::shared_ptr<const void> keepalive;
   std::function<void(uint64_t offset, uint64_t n, void* dst)> fill = nullptr;
+  // 0 for one host range; a constant assembled from several (graph/merge.hpp) carries a hash of
+  // them, so uploads (keyed by data, bytes and tag) tell it from a range at the same address.
+  uint64_t tag = 0;
 };
 
 struct Value {
@@ -104,9 +107,14 @@ class Graph {
   uint64_t fingerprint() const;
 
  private:
-  friend Graph split_rows(const Graph& graph, uint64_t limit);  // graph/split.hpp: copies values and nodes
+  // Rewrites that copy values and nodes: graph/split.hpp, graph/merge.hpp.
+  friend Graph split_rows(const Graph& graph, uint64_t limit);
+  friend Graph merge_siblings(const Graph& graph, uint64_t alignment, uint64_t limit);
   ValueId add_value(Value v);
   ValueId add_node(Node node, const TensorDesc& out_desc, ValueId in_place = kNoValue);
+  // For the rewrites: node n of another graph, whose output is v, over `inputs` of this one (an
+  // in-place op's output a view of `in_place`), its output named and marked as v is.
+  ValueId copy_node(const Node& n, const Value& v, std::vector<ValueId> inputs, ValueId in_place);
   void check_name(const std::string& node_name) const;
 
   const OpRegistry* ops_;

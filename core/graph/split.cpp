@@ -87,13 +87,7 @@ Graph split_rows(const Graph& g, uint64_t limit) {
     for (ValueId in : n.inputs) ins.push_back(map.at(in));
     const int si = split_input(n, g);
     if (si < 0 || !oversized(g.value(n.inputs[static_cast<size_t>(si)]), limit)) {
-      Node c = n;
-      c.inputs = ins;
-      const ValueId in_place = v.kind == ValueKind::View ? map.at(v.base) : kNoValue;
-      const ValueId o = out.add_node(std::move(c), v.desc, in_place);
-      out.values_[o].name = v.name;
-      out.values_[o].output = v.output;
-      map[id] = o;
+      map[id] = out.copy_node(n, v, ins, v.kind == ValueKind::View ? map.at(v.base) : kNoValue);
       continue;
     }
     const ValueId w = n.inputs[static_cast<size_t>(si)];

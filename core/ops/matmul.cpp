@@ -3,6 +3,9 @@
 //   `residual` is 1 (the executor's fusion of add(matmul, r), graph/fusion.hpp);
 //   w: [N, K] (shared) or [B, N, K] in f32, f16, bf16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K (K a multiple of
 //      the block size; blocks are dequantized inside the kernel, never copied out).
+//   attributes `part1`, `part2` (0 < part1 <= part2 <= N; x and w 2D): y's columns [0, part1),
+//   [part1, part2), [part2, N) are stored one after another, each a dense [M, width] matrix (r
+//   too), so each is a tensor at an offset of y: sibling matmuls merged (graph/merge.hpp).
 // The weight layout is PyTorch Linear's [out, in], so a Linear layer is one matmul node.
 #include <optional>
 
@@ -14,7 +17,7 @@ namespace facet::ops {
 namespace {
 
 struct MatmulPush {
-  uint32_t M, N, K, a_batch, b_batch, c_batch, residual;
+  uint32_t M, N, K, a_batch, b_batch, c_batch, residual, part1, part2;
 };
 
 bool has_residual(const Attrs& attrs) {
@@ -25,7 +28,15 @@ bool has_residual(const Attrs& attrs) {
 struct Dims {
   int64_t batch, M, N, K;
   bool shared_w;
+  int64_t part1, part2;  // column boundaries of the output's parts (N, N: one matrix)
 };
+
+// Where output (b, m, n) is stored: row-major, or part by part (shaders/matmul_io.glsl).
+int64_t out_index(const Dims& d, int64_t b, int64_t m, int64_t n) {
+  const int64_t start = n < d.part1 ? 0 : n < d.part2 ? d.part1 : d.part2;
+  const int64_t end = n < d.part1 ? d.part1 : n < d.part2 ? d.part2 : d.N;
+  return b * d.M * d.N + start * d.M + m * (end - start) + (n - start);
+}
 
 // The texel-buffer kernel for a weight type on CPU devices: K step and w's texel format (step 0:
 // none). f16/bf16 are eight packed weights per RGBA32UI texel; block types are raw block bytes,
@@ -70,13 +81,20 @@ std::optional<RowLayout> block_layout(const Value& w, const TexelWeights& t, con
   return std::nullopt;
 }
 
-Dims dims_of(const TensorDesc& x, const TensorDesc& w) {
+int64_t attr_or(const Attrs& attrs, const char* name, int64_t fallback) {
+  auto it = attrs.find(name);
+  return it == attrs.end() ? fallback : std::get<int64_t>(it->second);
+}
+
+Dims dims_of(const TensorDesc& x, const TensorDesc& w, const Attrs& attrs) {
   Dims d{};
   d.batch = x.rank == 3 ? x.dims[0] : 1;
   d.M = x.dim(-2);
   d.K = x.dim(-1);
   d.N = w.dim(-2);
   d.shared_w = w.rank == 2;
+  d.part1 = attr_or(attrs, "part1", d.N);
+  d.part2 = attr_or(attrs, "part2", d.N);
   return d;
 }
 
@@ -104,6 +122,12 @@ void register_matmul(OpRegistry& r) {
           if (in[2]->desc.rank != 1 || in[2]->desc.dims[0] != w.dim(-2))
             throw InputError(node + ": bias must be [" + std::to_string(w.dim(-2)) + "], got " + in[2]->desc.str());
         }
+        if (attrs.count("part1") || attrs.count("part2")) {
+          const Dims d = dims_of(x, w, attrs);
+          if (x.rank != 2 || w.rank != 2 || d.part1 < 1 || d.part1 > d.part2 || d.part2 > d.N)
+            throw InputError(node + ": matmul parts need x [M, K], w [N, K] and 0 < part1 <= part2 <= N, got x " + x.str() +
+                             ", w " + w.str() + ", part1 " + std::to_string(d.part1) + ", part2 " + std::to_string(d.part2));
+        }
         TensorDesc y = x;
         y.dims[y.rank - 1] = w.dim(-2);
         if (res && in.back()->desc != y)
@@ -111,7 +135,7 @@ void register_matmul(OpRegistry& r) {
         return y;
       },
       [](const OpCall& c, const vk::DeviceInfo& dev) {
-        Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
+        Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc, c.node.attrs);
         // One kernel per weight type: "core/<matmul[_texel|_rows]|matvec[_texel]>_<dtype>" (block
         // types dequantize inside).
         const std::string wtype(dtype_name(c.inputs[1]->desc.dtype));
@@ -120,7 +144,8 @@ void register_matmul(OpRegistry& r) {
         Launch l;
         l.set_push(MatmulPush{static_cast<uint32_t>(d.M), static_cast<uint32_t>(d.N), static_cast<uint32_t>(d.K),
                               static_cast<uint32_t>(d.M * d.K), d.shared_w ? 0u : static_cast<uint32_t>(d.N * d.K),
-                              static_cast<uint32_t>(d.M * d.N), res ? 1u : 0u});
+                              static_cast<uint32_t>(d.M * d.N), res ? 1u : 0u, static_cast<uint32_t>(d.part1),
+                              static_cast<uint32_t>(d.part2)});
         // Without bias or residual, x is bound (unread) at their slots.
         l.bindings = {0, 1, bias ? 2 : 0, -1, res ? static_cast<int>(c.inputs.size()) - 1 : 0};
         const DType wt = c.inputs[1]->desc.dtype;
@@ -198,7 +223,7 @@ void register_matmul(OpRegistry& r) {
         return l;
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
-        Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc);
+        Dims d = dims_of(c.inputs[0]->desc, c.inputs[1]->desc, c.node.attrs);
         const bool res = has_residual(c.node.attrs), bias = in.size() == (res ? 4u : 3u);
         const auto &x = in[0], &w = in[1];
         for (int64_t b = 0; b < d.batch; ++b)
@@ -208,7 +233,7 @@ void register_matmul(OpRegistry& r) {
               const float* xr = &x[(b * d.M + m) * d.K];
               const float* wr = &w[((d.shared_w ? 0 : b) * d.N + n) * d.K];
               for (int64_t k = 0; k < d.K; ++k) acc += static_cast<double>(xr[k]) * wr[k];
-              const size_t o = static_cast<size_t>((b * d.M + m) * d.N + n);
+              const size_t o = static_cast<size_t>(out_index(d, b, m, n));
               out[o] = static_cast<float>(acc);
               if (res) out[o] += in.back()[o];  // in f32 after the product, as a separate add
             }

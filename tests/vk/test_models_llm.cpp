@@ -172,7 +172,10 @@ class LlmGguf : public VkTest {
  protected:
   static std::string convert(DType type, const std::string& model = "llama_tiny") {
     const std::string path =
-        (std::filesystem::temp_directory_path() / ("facet_" + model + "_" + std::string(dtype_name(type)) + ".gguf")).string();
+        (std::filesystem::temp_directory_path() /
+         ("facet_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + model + "_" +
+          std::string(dtype_name(type)) + ".gguf"))
+            .string();  // one file per test: ctest runs tests in parallel
     GgufConvertOptions o;
     o.matrices = type;
     convert_hf_llama(kModels + "/" + model, path, o);

@@ -103,33 +103,6 @@ TEST_F(OpsTest, MatmulF32F16Bf16WeightsWithAndWithoutBias) {
   }
 }
 
-// Random but well-formed blocks of every GGUF type (f16 scales kept small and finite).
-std::vector<uint8_t> random_blocks(DType t, int64_t elements, uint32_t seed) {
-  std::mt19937 rng(seed);
-  if (t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_1) {
-    std::normal_distribution<float> n(0.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(elements));
-    for (float& x : v) x = n(rng);
-    return quantize(t, v.data(), elements);
-  }
-  const DTypeInfo& info = dtype_info(t);
-  std::vector<uint8_t> b(static_cast<size_t>(elements / info.block_elems) * info.block_bytes);
-  std::uniform_int_distribution<int> byte(0, 255);
-  for (auto& x : b) x = static_cast<uint8_t>(byte(rng));
-  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
-  for (size_t blk = 0; blk < b.size() / info.block_bytes; ++blk) {
-    uint8_t* p = &b[blk * info.block_bytes];
-    uint16_t d = f32_to_f16(scale(rng)), dmin = f32_to_f16(scale(rng));
-    if (t == DType::Q4_K) {
-      std::memcpy(p, &d, 2);
-      std::memcpy(p + 2, &dmin, 2);
-    } else {
-      std::memcpy(p + 208, &d, 2);
-    }
-  }
-  return b;
-}
-
 TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
   // K = 3 blocks of 32: the storage-buffer kernels. K % 256 == 0 (Q8_0, Q4_0, Q4_1, Q4_K): on CPU

@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <memory>
 #include <random>
 
 #include "graph/executor.hpp"
 #include "graph/host_tensor.hpp"
+#include "graph/quant.hpp"
+#include "util/half.hpp"
 #include "vk/context.hpp"
 
 namespace facet::test {
@@ -73,6 +76,33 @@ inline std::map<std::string, HostTensor> run_on_both_layouts(const Graph& g, con
     EXPECT_EQ(ctx.validation_message_count(), 0u);
   }
   return out;
+}
+
+// Random but well-formed blocks of every GGUF type (f16 scales kept small and finite).
+inline std::vector<uint8_t> random_blocks(DType t, int64_t elements, uint32_t seed) {
+  std::mt19937 rng(seed);
+  if (t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_1) {
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    std::vector<float> v(static_cast<size_t>(elements));
+    for (float& x : v) x = n(rng);
+    return quantize(t, v.data(), elements);
+  }
+  const DTypeInfo& info = dtype_info(t);
+  std::vector<uint8_t> b(static_cast<size_t>(elements / info.block_elems) * info.block_bytes);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& x : b) x = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
+  for (size_t blk = 0; blk < b.size() / info.block_bytes; ++blk) {
+    uint8_t* p = &b[blk * info.block_bytes];
+    uint16_t d = f32_to_f16(scale(rng)), dmin = f32_to_f16(scale(rng));
+    if (t == DType::Q4_K) {
+      std::memcpy(p, &d, 2);
+      std::memcpy(p + 2, &dmin, 2);
+    } else {
+      std::memcpy(p + 208, &d, 2);
+    }
+  }
+  return b;
 }
 
 // Normalized mean squared error: sum (a-b)^2 / sum b^2.
