@@ -1,58 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Attention for CPU devices: keys and values fetched as uniform texel buffers (vec4 texels,
-// RGBA32F or RGBA16F for a f16 cache), which CPU drivers gather with vector code, where a
-// storage-buffer load is a per-lane scalar loop. Same contract as attention_body.glsl (causal,
-// positions, window, grouped-query heads) with D and Dv multiples of 4. One invocation per
-// (query, head), online softmax over its visible keys.
+// Attention for CPU devices, one invocation per (query, head): see attention_texel_body.glsl.
 layout(local_size_x_id = 0) in;
 #include "facet/common.glsl"
-layout(constant_id = 1) const bool CAUSAL = false;
-layout(constant_id = 2) const uint DMAX = 128;
-layout(constant_id = 3) const bool POSITIONS = false;
-
-layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; uint window; } pc;
-layout(std430, binding = 0) readonly buffer Q { vec4 q[]; };
-layout(binding = 9) uniform samplerBuffer k;    // slot 1
-layout(binding = 10) uniform samplerBuffer v;   // slot 2
-layout(std430, binding = 3) writeonly buffer Y { vec4 y[]; };
-layout(std430, binding = 4) readonly buffer P { int pos[]; };
-
-void main() {
-  uint task = facet_invocation_index();
-  if (task >= pc.tq * pc.hq) return;
-  uint i = task / pc.hq, h = task % pc.hq, hk = h / (pc.hq / pc.hkv);
-  uint d4 = pc.d / 4u, dv4 = pc.dv / 4u;
-  uint y_base = (i * pc.hq + h) * dv4;
-  uint last = CAUSAL ? min(pc.tk - pc.tq + i, pc.tk - 1u) : pc.tk - 1u;
-  if (POSITIONS) {
-    int p = pos[i];
-    if (p < 0) {
-      for (uint c = 0u; c < dv4; ++c) y[y_base + c] = vec4(0.0);
-      return;
-    }
-    last = min(uint(p), pc.tk - 1u);
-  }
-  uint first = (pc.window > 0u && (CAUSAL || POSITIONS) && last + 1u > pc.window) ? last + 1u - pc.window : 0u;
-  vec4 qv[DMAX / 4u];
-  for (uint c = 0u; c < d4; ++c) qv[c] = q[(i * pc.hq + h) * d4 + c] * pc.scale;
-  vec4 acc[DMAX / 4u];
-  for (uint c = 0u; c < dv4; ++c) acc[c] = vec4(0.0);
-  float m = -3.402823466e38, l = 0.0;
-  for (uint j = first; j <= last; ++j) {
-    int kb = int((j * pc.hkv + hk) * d4), vb = int((j * pc.hkv + hk) * dv4);
-    float s = 0.0;
-    for (uint c = 0u; c < d4; ++c) s += dot(qv[c], texelFetch(k, kb + int(c)));
-    if (s > m) {
-      float corr = exp(m - s);
-      l *= corr;
-      for (uint c = 0u; c < dv4; ++c) acc[c] *= corr;
-      m = s;
-    }
-    float p = exp(s - m);
-    l += p;
-    for (uint c = 0u; c < dv4; ++c) acc[c] += p * texelFetch(v, vb + int(c));
-  }
-  float inv = 1.0 / l;
-  for (uint c = 0u; c < dv4; ++c) y[y_base + c] = acc[c] * inv;
-}
+#include "attention_texel_body.glsl"

@@ -24,6 +24,8 @@ struct AttnPush {
 };
 
 constexpr int64_t kMaxHeadDim = 256;
+// Up to this many (query, head) pairs, CPU devices give each pair a subgroup that splits the keys.
+constexpr uint64_t kSplitKeysTasks = 256;
 
 }  // namespace
 
@@ -75,6 +77,12 @@ void register_attention(OpRegistry& r) {
           l.texels = {{1, f}, {2, f}};
         }
         constexpr uint32_t kWorkgroup = 64;
+        const uint64_t tasks = static_cast<uint64_t>(q.dims[0] * q.dims[1]);
+        // Few (query, head) tasks (decode: one query) leave most lanes idle and each walks every
+        // key alone: there a subgroup per task splits the keys (measured on lavapipe, docs/benchmarks.md).
+        const bool split = l.kernel == "core/attention_texel" && dev.subgroup_arithmetic && tasks <= kSplitKeysTasks &&
+                           k.dims[0] >= 2 * static_cast<int64_t>(dev.subgroup_size) && kWorkgroup % dev.subgroup_size == 0;
+        if (split) l.kernel = "core/attention_split_texel";
         uint32_t dmax = std::max(q.dims[2], v.dims[2]) <= 64 ? 64 : std::max(q.dims[2], v.dims[2]) <= 128 ? 128 : 256;
         const bool positions = c.inputs.size() == 4;
         l.spec = {kWorkgroup, c.attr_int("causal", 0) ? 1u : 0u, dmax, positions ? 1u : 0u};
@@ -83,8 +91,8 @@ void register_attention(OpRegistry& r) {
         l.set_push(AttnPush{static_cast<uint32_t>(q.dims[0]), static_cast<uint32_t>(k.dims[0]), static_cast<uint32_t>(q.dims[1]),
                             static_cast<uint32_t>(k.dims[1]), static_cast<uint32_t>(q.dims[2]), static_cast<uint32_t>(v.dims[2]),
                             scale, static_cast<uint32_t>(c.attr_int("window", 0))});
-        uint64_t groups = (static_cast<uint64_t>(q.dims[0] * q.dims[1]) + kWorkgroup - 1) / kWorkgroup;
-        l.groups = grid_of(groups, dev);
+        const uint64_t per_group = split ? kWorkgroup / dev.subgroup_size : kWorkgroup;
+        l.groups = grid_of((tasks + per_group - 1) / per_group, dev);
         return l;
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {

@@ -103,6 +103,29 @@ TEST_F(AttentionTest, SlidingWindowAndF16KeysAndValues) {
   }
 }
 
+// Decode on CPU devices: one query against a long f16 cache takes the kernel whose subgroups split
+// the keys (lanes with 20 or 21 keys each, one lane's share cut by the cache's valid length), and
+// matches the reference; the GPU layout runs the per-invocation kernel on the same graph.
+TEST_F(AttentionTest, DecodeSplitsTheKeysOverASubgroup) {
+  constexpr double kThreshold = 1e-10;
+  TensorDesc qd(DType::F32, {1, 12, 64}), kd(DType::F16, {200, 4, 64}), pd(DType::I32, {1});
+  std::map<std::string, HostTensor> in = {{"q", HostTensor::from_f32(qd, random_values(qd.elements(), 11, -2, 2))},
+                                          {"k", HostTensor::from_f32(kd, random_values(kd.elements(), 12, -2, 2))},
+                                          {"v", HostTensor::from_f32(kd, random_values(kd.elements(), 13))},
+                                          {"pos", HostTensor::from_f32(pd, {164})}};
+  Graph g(core_ops());
+  g.mark_output(g.op("attn", "attention", {g.input("q", qd), g.input("k", kd), g.input("v", kd), g.input("pos", pd)}), "y");
+  run_on_both_layouts(g, in, kThreshold);
+  vk::ContextOptions o = validated_options();
+  o.profiling = true;
+  vk::Context ctx(o);
+  if (!ctx.info().quirks.contiguous_work_layout || !ctx.info().subgroup_arithmetic) GTEST_SKIP() << "not a CPU device";
+  Executor ex(ctx);
+  ex.run(g, in);
+  ASSERT_EQ(ex.last_stats().timings.size(), 1u);
+  EXPECT_EQ(ex.last_stats().timings[0].kernel, "core/attention_split_texel");
+}
+
 TEST_F(AttentionTest, ShapeErrors) {
   Graph g(core_ops());
   ValueId q = g.input("q", TensorDesc(DType::F32, {4, 6, 8})), k = g.input("k", TensorDesc(DType::F32, {3, 4, 8}));
