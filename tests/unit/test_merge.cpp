@@ -86,9 +86,8 @@ TEST(Merge, QkvAndGateUpBecomeOneMatmulEach) {
     for (ValueId in : n.inputs) {
       const Value& iv = m.value(in);
       if (iv.kind != ValueKind::View || iv.base != qkv->output) continue;
-      if (n.name == "qk") EXPECT_EQ(iv.offset, 0);
-      if (n.name == "kk" || n.name == "kr2") EXPECT_EQ(iv.offset, M * 8);
-      if (n.name == "vv") EXPECT_EQ(iv.offset, M * 12);
+      const int64_t want = n.name == "qk" ? 0 : n.name == "vv" ? M * 12 : M * 8;  // q, v, k
+      EXPECT_EQ(iv.offset, want) << n.name;
     }
   }
   const Node* kr2 = find_node(m, "kr2");
