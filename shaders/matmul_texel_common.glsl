@@ -1,5 +1,5 @@
 // Declarations shared by the texel-buffer matmul bodies (matmul_texel_body.glsl,
-// matmul_texel_blocks_body.glsl, matvec_texel_body.glsl): the contract of matmul_f32 (push
+// matmul_texel_runs_body.glsl, matvec_texel_body.glsl): the contract of matmul_f32 (push
 // constants, bias at binding 2, output at binding 3), the tile shape, the accumulators, and the
 // tile's store.
 //

@@ -1,10 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// matmul for CPU devices with Q8_0 weights: x as RGBA32F texels, w as RGBA32UI texels of the raw
-// blocks; K % 256 == 0. Same contract as matmul_q8_0. See matmul_texel_blocks_body.glsl.
+// matmul for CPU devices with Q8_0 weights: x as RGBA32F texels, w a constant as RGBA32UI texels in
+// split runs of 8 blocks (texel_runs.glsl); K % 256 == 0. Same contract as matmul_q8_0. See
+// matmul_texel_runs_body.glsl.
 layout(local_size_x_id = 0) in;
 #include "facet/common.glsl"
 layout(binding = 8) uniform samplerBuffer a;  // slot 0: x, RGBA32F
 #define WEIGHTS_Q8_0
-#include "texel_blocks.glsl"
-#include "matmul_texel_blocks_body.glsl"
+#include "texel_runs.glsl"
+#include "matmul_texel_runs_body.glsl"

@@ -3,7 +3,7 @@
 // (binding 9, slot 1), STEP (weights per step along K) and
 //   LOAD_W(unit, out_)  writing the STEP weights of step `unit` of the flat weight stream (a row of
 //                       w is K / STEP consecutive units) into vec4 out_[STEP / 4].
-// Block types have their own kernels: texel_blocks.glsl.
+// Block types have their own kernels: texel_runs.glsl, matmul_texel_q4_k/q6_k.comp.
 
 #if defined(WEIGHTS_F32)
 layout(binding = 9) uniform samplerBuffer b;

@@ -111,7 +111,7 @@ void Executor::upload_weight(const Value& v, const RowLayout& row_layout) {
   auto w = std::make_unique<Weight>();
   w->keepalive = v.constant.keepalive;
   const std::string what = "weight '" + v.name + "'" + (row_layout.group > 1 ? " (interleaved rows)" : "") +
-                           (row_layout.block_bytes ? " (padded blocks)" : "");
+                           (row_layout.head_bytes ? " (split runs)" : row_layout.block_bytes ? " (padded blocks)" : "");
   w->alloc = alloc.allocate(binding_bytes(total), vk::MemoryPool::DeviceLocal, what);
   if (alloc.zero_copy()) {
     produce(0, total, w->alloc.mapped());

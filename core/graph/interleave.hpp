@@ -15,7 +15,14 @@
 // padded with zeros to a stride of whole texels (224), so every block starts on a texel and its
 // fields sit at the same texel offsets in every block; R is then the padded row.
 //
-// The bytes are the weight's own (raw GGUF blocks stay blocks); only their place changes.
+// Split runs. A block type whose block is a small head (its scales) and whole texels of quants
+// (Q8_0: 2 + 32 bytes, Q4_0: 2 + 16, Q4_1: 4 + 16) has each run of `run` consecutive blocks of a
+// row rearranged as the run's heads, then the run's quants:
+//   block i of a run (H-byte head, B-byte block)  ->  head at i * H, quants at run * H + i * (B - H)
+// so with runs of 8 the heads fill whole texels and each block's quants start on a texel, at
+// no cost in bytes (8 Q8_0 blocks: 1 texel of scales + 16 texels of quants = 272 bytes).
+//
+// The bytes are the weight's own; only their place changes.
 #pragma once
 
 #include <compare>
@@ -28,7 +35,9 @@ namespace facet {
 struct RowLayout {
   uint32_t group = 1;         // rows per interleave group (1: not interleaved)
   uint32_t block_bytes = 0;   // blocks of this size are padded (0: not padded)
-  uint32_t block_stride = 0;  // to this size, a multiple of 16
+  uint32_t block_stride = 0;  // to this size, a multiple of 16 (== block_bytes: not padded)
+  uint32_t head_bytes = 0;    // split runs: bytes of each block's head (0: no runs)
+  uint32_t run = 0;           // blocks per run
   bool plain() const { return group <= 1 && block_bytes == 0; }
   auto operator<=>(const RowLayout&) const = default;
 };
@@ -38,7 +47,7 @@ struct RowInterleave {
   uint64_t row_bytes = 0;  // of a plain row
   RowLayout layout;
 
-  // A row as laid out (blocks padded): a multiple of 16 bytes.
+  // A row as laid out (blocks padded, runs split): a multiple of 16 bytes.
   uint64_t padded_row_bytes() const {
     return layout.block_bytes ? row_bytes / layout.block_bytes * layout.block_stride : row_bytes;
   }

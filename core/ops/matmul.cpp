@@ -39,13 +39,15 @@ int64_t out_index(const Dims& d, int64_t b, int64_t m, int64_t n) {
 }
 
 // The texel-buffer kernel for a weight type on CPU devices: K step and w's texel format (step 0:
-// none). f16/bf16 are eight packed weights per RGBA32UI texel; block types are raw block bytes,
-// 256 weights per step (8 blocks of 32, or one K-quant block). Q6_K's 210-byte blocks are padded
-// to 224 (14 texels) on upload, so only constant weights take its texel kernel.
+// none). f16/bf16 are eight packed weights per RGBA32UI texel; block types are block bytes, 256
+// weights per step (8 blocks of 32, or one K-quant block). Q8_0/Q4_0/Q4_1 are uploaded in split
+// runs of 8 blocks and Q6_K's 210-byte blocks padded to 224 (graph/interleave.hpp), so only
+// constant weights of those types take a texel kernel (Q4_K's raw blocks are whole texels).
 struct TexelWeights {
   uint32_t step;
   VkFormat format;
-  uint32_t block_bytes = 0, block_stride = 0;  // blocks padded to whole texels (graph/interleave.hpp)
+  uint32_t block_bytes = 0, block_stride = 0;  // blocks padded to whole texels
+  uint32_t head_bytes = 0;                     // or split in runs of 8 (heads, then quants)
 };
 
 TexelWeights texel_weights(DType t) {
@@ -53,9 +55,9 @@ TexelWeights texel_weights(DType t) {
     case DType::F32: return {4, VK_FORMAT_R32G32B32A32_SFLOAT};
     case DType::F16:
     case DType::BF16: return {8, VK_FORMAT_R32G32B32A32_UINT};
-    case DType::Q8_0:
-    case DType::Q4_0:
-    case DType::Q4_1:
+    case DType::Q8_0: return {256, VK_FORMAT_R32G32B32A32_UINT, 34, 34, 2};
+    case DType::Q4_0: return {256, VK_FORMAT_R32G32B32A32_UINT, 18, 18, 2};
+    case DType::Q4_1: return {256, VK_FORMAT_R32G32B32A32_UINT, 20, 20, 4};
     case DType::Q4_K: return {256, VK_FORMAT_R32G32B32A32_UINT};
     case DType::Q6_K: return {256, VK_FORMAT_R32G32B32A32_UINT, 210, 224};
     default: return {0, VK_FORMAT_UNDEFINED};
@@ -64,7 +66,7 @@ TexelWeights texel_weights(DType t) {
 
 // The row layout a block weight is bound in as texels, or nullopt where it cannot be: interleaved
 // rows of the subgroup's width for a constant matrix whose layout fits a texel buffer (else plain
-// rows), blocks padded as `t` asks (constant matrices only).
+// rows), blocks padded or split in runs as `t` asks (constant matrices only).
 std::optional<RowLayout> block_layout(const Value& w, const TexelWeights& t, const vk::DeviceInfo& dev) {
   const bool matrix = w.kind == ValueKind::Constant && w.desc.rank == 2;
   if (t.block_bytes && !matrix) return std::nullopt;
@@ -74,7 +76,9 @@ std::optional<RowLayout> block_layout(const Value& w, const TexelWeights& t, con
     return layout.padded_row_bytes() % 16 == 0 && layout.bytes() / 16 <= dev.max_texel_buffer_elements &&
            layout.bytes() <= dev.max_storage_buffer_range;
   };
-  const RowLayout interleaved{dev.subgroup_size, t.block_bytes, t.block_stride}, rows_only{1, t.block_bytes, t.block_stride};
+  const uint32_t run = t.head_bytes ? 8 : 0;
+  const RowLayout interleaved{dev.subgroup_size, t.block_bytes, t.block_stride, t.head_bytes, run},
+      rows_only{1, t.block_bytes, t.block_stride, t.head_bytes, run};
   if (matrix && dev.subgroup_size >= 2 && fits(interleaved)) return interleaved;
   if (!t.block_bytes) return RowLayout{};  // plain: the caller checks the texel view
   if (fits(rows_only)) return rows_only;
@@ -169,10 +173,11 @@ void register_matmul(OpRegistry& r) {
             return l;
           }
           // One invocation per register tile of MB x NB outputs (sizes measured on lavapipe): 16 x 16
-          // for f32/f16/bf16 from 16 rows of x, 4 x 16 below that and for block types (whose tiles
-          // hold a block of x per row), 1 x 4 for fewer rows of block weights.
-          const bool blocks = t.step == 256;
-          const uint32_t mb = d.M >= 16 && !blocks ? 16 : d.M >= 4 ? 4 : 1, nb = d.M >= 4 ? 16 : 4;
+          // for f32/f16/bf16 from 16 rows of x, 4 x 16 below that and for Q4_K/Q6_K (whose tiles
+          // hold a block of x per row), 1 x 4 for fewer rows; split-run types (Q8_0/Q4_0/Q4_1,
+          // 8 weights of x per row at a time) as f16, and 1 x 8 for a few rows.
+          const bool runs = t.head_bytes != 0, big = t.step < 256 || runs;
+          uint32_t mb = d.M >= 16 && big ? 16 : d.M >= 4 ? 4 : 1, nb = d.M >= 4 ? 16 : runs ? 8 : 4;
           // A single row has few tiles: one subgroup per workgroup spreads them over the threads.
           const uint32_t wg = d.M >= 4 ? 32 : dev.subgroup_size;
           // Constant block weights are uploaded in interleaved rows of a subgroup's width, so the

@@ -1,6 +1,6 @@
 // Row layouts (graph/interleave.hpp): every texel lands where the texel kernels look for it, the
-// last group is padded with zeros, padded blocks start on texels, and producing the layout in
-// pieces gives the same bytes.
+// last group is padded with zeros, padded blocks start on texels, split runs put heads before
+// quants, and producing the layout in pieces gives the same bytes.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -69,6 +69,31 @@ TEST(Interleave, PaddedBlocksStartOnTexels) {
       ASSERT_EQ(0, std::memcmp(&flat[r * blocks * 224 + b * 224], &plain[r * row_bytes + b * 210], 210)) << r << " " << b;
 }
 
+// Q8_0's layout: each run of 8 blocks is its 8 scales (one texel), then its 8 x 32 quants.
+TEST(Interleave, SplitRunsPutHeadsBeforeQuants) {
+  const uint64_t rows = 3, runs = 2, row_bytes = runs * 8 * 34, group = 2;
+  std::vector<uint8_t> plain(rows * row_bytes);
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<uint8_t>(1 + i % 253);
+  ByteReader read = [&](uint64_t off, uint64_t n, void* dst) {
+    ASSERT_LE(off + n, plain.size());
+    std::memcpy(dst, plain.data() + off, n);
+  };
+  const RowInterleave layout{rows, row_bytes, RowLayout{group, 34, 34, 2, 8}};
+  ASSERT_EQ(layout.padded_row_bytes(), row_bytes);  // no bytes added
+  std::vector<uint8_t> packed(layout.bytes());
+  interleave_rows(layout, read, 0, layout.groups(), packed.data());
+  const uint64_t texels = row_bytes / 16;
+  auto at = [&](uint64_t r, uint64_t byte) { return packed[(((r / group) * texels + byte / 16) * group + r % group) * 16 + byte % 16]; };
+  for (uint64_t r = 0; r < 4; ++r)
+    for (uint64_t b = 0; b < runs * 8; ++b) {
+      const uint64_t run = b / 8 * 272, i = b % 8;
+      for (uint64_t k = 0; k < 34; ++k) {
+        const uint64_t to = run + (k < 2 ? i * 2 + k : 16 + i * 32 + (k - 2));
+        ASSERT_EQ(at(r, to), r < rows ? plain[r * row_bytes + b * 34 + k] : 0) << "row " << r << " block " << b << " byte " << k;
+      }
+    }
+}
+
 TEST(Interleave, RowsOfPartialTexelsAreRefused) {
   std::vector<uint8_t> out(64);
   ByteReader read = [](uint64_t, uint64_t, void*) {};
@@ -76,6 +101,11 @@ TEST(Interleave, RowsOfPartialTexelsAreRefused) {
   EXPECT_THROW(interleave_rows(RowInterleave{2, 32, RowLayout{0}}, read, 0, 1, out.data()), InternalError);
   EXPECT_THROW(interleave_rows(RowInterleave{2, 420, RowLayout{2, 210, 216}}, read, 0, 1, out.data()), InternalError);
   EXPECT_THROW(interleave_rows(RowInterleave{2, 420, RowLayout{2, 210, 200}}, read, 0, 1, out.data()), InternalError);
+  std::vector<uint8_t> big(2 * 8 * 34 * 2);
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 7 * 34, RowLayout{2, 34, 34, 2, 7}}, read, 0, 1, big.data()), InternalError);  // heads of 14 bytes
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 4 * 34, RowLayout{2, 34, 34, 2, 8}}, read, 0, 1, big.data()), InternalError);  // half a run
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 8 * 34, RowLayout{2, 34, 48, 2, 8}}, read, 0, 1, big.data()), InternalError);  // padded and split
+  EXPECT_THROW(interleave_rows(RowInterleave{2, 8 * 20, RowLayout{2, 20, 20, 2, 8}}, read, 0, 1, big.data()), InternalError);  // quants of 18 bytes
 }
 
 }  // namespace

@@ -105,12 +105,12 @@ TEST_F(OpsTest, MatmulF32F16Bf16WeightsWithAndWithoutBias) {
 
 TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
   constexpr double kThreshold = 1e-10;  // same dequantization on both sides; summation order only
-  // K = 3 blocks of 32: the storage-buffer kernels. K % 256 == 0 (Q8_0, Q4_0, Q4_1, Q4_K): on CPU
-  // devices the texel-buffer kernel (steps of 256 weights) with tiles of 1 x 4 (M = 1, 3; many
-  // tiles at N = 300, 17 steps at K = 4352) and 4 x 16 outputs (M = 7, 20), constant weights in
-  // interleaved rows of 8 (N = 13 and 300: a padded last group) and input weights in plain rows.
-  // Q6_K (K % 256 == 0 always): constant weights take the texel kernel (blocks padded to 224
-  // bytes, interleaved), input weights the storage-buffer kernels.
+  // K = 3 blocks of 32: the storage-buffer kernels. K % 256 == 0: on CPU devices constant weights
+  // take the texel-buffer kernels (steps of 256 weights) in interleaved rows of 8 (N = 13 and 300:
+  // a padded last group; many tiles at N = 300, 17 steps at K = 4352): Q8_0, Q4_0 and Q4_1 in
+  // split runs with tiles of 1 x 8 (M = 1, 3), 4 x 16 (M = 7) and 16 x 16 (M = 20); Q4_K raw and
+  // Q6_K padded to 224 bytes with tiles of 1 x 4 and 4 x 16. Input weights keep their plain
+  // blocks: Q4_K's texel kernel in plain rows (G = 1), the others the storage-buffer kernels.
   struct Case {
     int64_t M, K, N;
   };
@@ -129,8 +129,7 @@ TEST_F(OpsTest, MatmulWithBlockQuantizedWeights) {
         SCOPED_TRACE(std::string(dtype_name(wt)) + " M=" + std::to_string(M) + " K=" + std::to_string(K));
         expect_matches_reference(g, {{"x", random(xd, 12)}, {"b", random(TensorDesc(DType::F32, {N}), 13)}}, kThreshold);
         if (cs.K % 256 == 0) {
-          // The same weight as a graph input: the texel kernel reads plain rows (G = 1), where a
-          // constant is uploaded in interleaved rows.
+          // The same weight as a graph input: no upload layout, so plain rows.
           Graph gi(core_ops());
           gi.mark_output(gi.op("mm", "matmul", {gi.input("x", xd), gi.input("w", wd)}), "y");
           expect_matches_reference(gi, {{"x", random(xd, 12)}, {"w", HostTensor{wd, *w}}}, kThreshold);
