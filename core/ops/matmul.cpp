@@ -64,10 +64,10 @@ TexelWeights texel_weights(DType t) {
   }
 }
 
-// The row layout a block weight is bound in as texels, or nullopt where it cannot be: interleaved
-// rows of the subgroup's width for a constant matrix whose layout fits a texel buffer (else plain
-// rows), blocks padded or split in runs as `t` asks (constant matrices only).
-std::optional<RowLayout> block_layout(const Value& w, const TexelWeights& t, const vk::DeviceInfo& dev) {
+// The row layout a weight is bound in as texels, or nullopt where it cannot be: interleaved rows of
+// the subgroup's width for a constant matrix whose layout fits a texel buffer (else plain rows),
+// blocks padded or split in runs as `t` asks (constant matrices only).
+std::optional<RowLayout> row_layout(const Value& w, const TexelWeights& t, const vk::DeviceInfo& dev) {
   const bool matrix = w.kind == ValueKind::Constant && w.desc.rank == 2;
   if (t.block_bytes && !matrix) return std::nullopt;
   const uint64_t rows = matrix ? static_cast<uint64_t>(w.desc.dims[0]) : 1;
@@ -156,14 +156,15 @@ void register_matmul(OpRegistry& r) {
         const bool matvec_type = wt == DType::F32 || wt == DType::F16 || wt == DType::BF16 || wt == DType::Q8_0 ||
                                  wt == DType::Q4_0 || wt == DType::Q4_1;
         const TexelWeights t = texel_weights(wt);
-        const std::optional<RowLayout> wl = t.step == 256 ? block_layout(*c.inputs[1], t, dev) : RowLayout{};
+        const std::optional<RowLayout> wl = row_layout(*c.inputs[1], t, dev);
         if (dev.quirks.contiguous_work_layout && t.step && d.K % t.step == 0 && wl && texel_viewable(*c.inputs[0], 16, dev) &&
             (!wl->plain() || texel_viewable(*c.inputs[1], 16, dev))) {
           // CPU devices: x and w as texel buffers (vectorized fetches). Measured on lavapipe:
           // docs/benchmarks.md.
           l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT}, {1, t.format}};
-          if (d.M < 4 && d.batch == 1 && t.step <= 8) {
-            // Few rows (decode): each subgroup computes 8 outputs of a row, its lanes splitting K.
+          if (d.M < 4 && d.batch == 1 && t.step <= 8 && wl->plain()) {
+            // Few rows (decode) of float weights in plain rows (not a constant, or too large to
+            // interleave): each subgroup computes 8 outputs of a row, its lanes splitting K.
             constexpr uint32_t kWorkgroup = 64, kNb = 8;
             l.kernel = "core/matvec_texel_" + wtype;
             l.spec = {kWorkgroup, bias ? 1u : 0u, kNb};
@@ -173,15 +174,15 @@ void register_matmul(OpRegistry& r) {
             return l;
           }
           // One invocation per register tile of MB x NB outputs (sizes measured on lavapipe): 16 x 16
-          // for f32/f16/bf16 from 16 rows of x, 4 x 16 below that and for Q4_K/Q6_K (whose tiles
-          // hold a block of x per row), 1 x 4 for fewer rows; split-run types (Q8_0/Q4_0/Q4_1,
-          // 8 weights of x per row at a time) as f16, and 1 x 8 for a few rows.
+          // for f32/f16/bf16 and the split-run types (Q8_0/Q4_0/Q4_1: 8 weights of x per row at a
+          // time) from 16 rows of x, 4 x 16 below that, 1 x 8 for fewer rows; Q4_K/Q6_K (whose
+          // tiles hold a block of x per row) 4 x 16 from 4 rows, else 1 x 4.
           const bool runs = t.head_bytes != 0, big = t.step < 256 || runs;
-          uint32_t mb = d.M >= 16 && big ? 16 : d.M >= 4 ? 4 : 1, nb = d.M >= 4 ? 16 : runs ? 8 : 4;
+          uint32_t mb = d.M >= 16 && big ? 16 : d.M >= 4 ? 4 : 1, nb = d.M >= 4 ? 16 : runs || t.step <= 8 ? 8 : 4;
           // A single row has few tiles: one subgroup per workgroup spreads them over the threads.
           const uint32_t wg = d.M >= 4 ? 32 : dev.subgroup_size;
-          // Constant block weights are uploaded in interleaved rows of a subgroup's width, so the
-          // lanes' fetches are one contiguous run (graph/interleave.hpp; 3x the fetch bandwidth).
+          // Constant weights are uploaded in interleaved rows of a subgroup's width, so the lanes'
+          // fetches are one contiguous run (graph/interleave.hpp; 3x the fetch bandwidth).
           const uint32_t g = wl->group;
           if (!wl->plain()) l.layouts = {{1, *wl}};
           l.kernel = "core/matmul_texel_" + wtype;

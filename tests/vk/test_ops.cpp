@@ -74,29 +74,34 @@ TEST_F(OpsTest, MatmulF32F16Bf16WeightsWithAndWithoutBias) {
     int64_t batch, M, K, N;
     bool batched_w;
   };
-  // Each kernel the selection can take. CPU devices: the texel-buffer matrix-vector kernel (M < 4;
-  // f32 K % 4, f16/bf16 K % 8: 1x96, 2x12 f32, 3x96x600, 3x1040x600), the texel-buffer tiles of 4 x 16 (5x64) and 16 x 16
-  // (19x40 batched, 128x96) outputs, the row-streaming kernel otherwise (K = 1, 77, 17; 2x12 f16).
-  // GPUs: the matrix-vector kernel (M <= 8, K % 8 == 0) or the shared-memory tiles.
+  // Each kernel the selection can take. CPU devices (f32 K % 4, f16/bf16 K % 8): constant weights
+  // in interleaved rows of 8 (N = 37, 21, 13, 130, 600: padded last groups) take the texel-buffer
+  // tiles of 1 x 8 (M < 4: 1x96, 2x12 f32, 3x96x600, 3x1040x600), 4 x 16 (5x64) and 16 x 16
+  // (128x96) outputs; the same weights as graph inputs (plain rows) take the texel-buffer
+  // matrix-vector kernel for M < 4 and the same tiles with G = 1 (and 19x40 batched); the
+  // row-streaming kernel otherwise (K = 1, 77, 17; 2x12 f16). GPUs: the matrix-vector kernel
+  // (M <= 8, K % 8 == 0) or the shared-memory tiles.
   for (Shape sh : {Shape{1, 1, 96, 37, false}, Shape{1, 2, 12, 21, false}, Shape{1, 5, 64, 130, false},
                    Shape{1, 1, 1, 1, false}, Shape{1, 1, 77, 13, false}, Shape{1, 33, 17, 65, false},
                    Shape{3, 19, 40, 9, true}, Shape{2, 128, 96, 100, false}, Shape{1, 3, 96, 600, false},
                    Shape{1, 3, 1040, 600, false}}) {
     for (DType wt : {DType::F32, DType::F16, DType::BF16}) {
-      for (bool bias : {false, true}) {
+      for (bool constant : {true, false}) {
+        const bool bias = constant;  // each kernel with and without bias
         Graph g(core_ops());
         TensorDesc xd = sh.batch > 1 ? TensorDesc(DType::F32, {sh.batch, sh.M, sh.K}) : TensorDesc(DType::F32, {sh.M, sh.K});
         TensorDesc wd = sh.batched_w ? TensorDesc(wt, {sh.batch, sh.N, sh.K}) : TensorDesc(wt, {sh.N, sh.K});
         ValueId x = g.input("x", xd);
         auto wbytes = std::make_shared<std::vector<uint8_t>>(random(wd, 9).bytes);
-        ValueId w = g.constant("w", wd, {wbytes->data(), wbytes->size(), wbytes});
+        ValueId w = constant ? g.constant("w", wd, {wbytes->data(), wbytes->size(), wbytes}) : g.input("w", wd);
         std::vector<ValueId> ins = {x, w};
         if (bias) ins.push_back(g.input("b", TensorDesc(DType::F32, {sh.N})));
         g.mark_output(g.op("mm", "matmul", ins), "y");
         std::map<std::string, HostTensor> inputs = {{"x", random(xd, 7)}};
+        if (!constant) inputs["w"] = HostTensor{wd, *wbytes};
         if (bias) inputs["b"] = random(TensorDesc(DType::F32, {sh.N}), 8);
         SCOPED_TRACE(std::to_string(sh.M) + "x" + std::to_string(sh.K) + "x" + std::to_string(sh.N) + " " +
-                     std::string(dtype_name(wt)) + (bias ? " bias" : ""));
+                     std::string(dtype_name(wt)) + (constant ? " constant, bias" : " input"));
         expect_matches_reference(g, inputs, kF32);
       }
     }
