@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 
 #include "graph/executor.hpp"
 #include "pipeline/model_pipeline.hpp"
@@ -16,6 +17,8 @@
 #include "vk/context.hpp"
 
 namespace facet::cli {
+
+void print_text(const std::string& text) { std::cout << text << std::flush; }
 
 pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model) {
   if (toml.empty() == model.empty()) throw UsageError("give a pipeline TOML file or --model DIR (one of them)");

@@ -30,6 +30,8 @@ void setup_logging(const GlobalOptions& g);
 nlohmann::json device_json(const vk::DeviceInfo& d);
 std::string device_text(const vk::DeviceInfo& d);
 std::string human_bytes(uint64_t bytes);
+// Writes streamed model text to stdout at once (a TextCallback).
+void print_text(const std::string& text);
 // A short printout of a tensor: shape line, leading rows, and summary statistics.
 std::string tensor_text(const std::string& name, const HostTensor& t);
 
@@ -72,5 +74,6 @@ void add_classify(CLI::App& app, GlobalOptions& g, Action& run);
 void add_mmvp_vlm(CLI::App& app, GlobalOptions& g, Action& run);
 void add_mmvp(CLI::App& app, GlobalOptions& g, Action& run);
 void add_generate(CLI::App& app, GlobalOptions& g, Action& run);
+void add_ground(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

@@ -6,10 +6,10 @@
 #include <sstream>
 
 #include "cli_common.hpp"
-#include "generation.hpp"
 #include "io/npy.hpp"
 #include "llm/llm_session.hpp"
 #include "llm/chat.hpp"
+#include "llm/generation.hpp"
 #include "llm/sampler.hpp"
 #include "util/error.hpp"
 
@@ -70,7 +70,7 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run) {
       if (!o->logits_out.empty())
         io::write_npy(o->logits_out, HostTensor::from_f32(TensorDesc(DType::F32, {static_cast<int64_t>(logits.size())}), logits));
       llm::Sampler sampler(o->sampler);
-      Generation out = generate_reply(session, logits, prompt, tokenizer, eos, sampler, o->stops, o->max_tokens, !o->json);
+      llm::Generation out = llm::generate_reply(session, logits, prompt, tokenizer, eos, sampler, o->stops, o->max_tokens, o->json ? llm::TextCallback{} : print_text);
       if (o->json) {
         nlohmann::json j;
         j["tokens"] = out.tokens;

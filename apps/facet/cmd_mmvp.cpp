@@ -8,9 +8,9 @@
 #include <iostream>
 
 #include "cli_common.hpp"
-#include "generation.hpp"
 #include "graph/executor.hpp"
 #include "llm/chat.hpp"
+#include "llm/generation.hpp"
 #include "llm/media_prompt.hpp"
 #include "llm/vlm_session.hpp"
 #include "mmvp.hpp"
@@ -62,7 +62,7 @@ int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
     llm::SamplerOptions so = o.sampler;
     so.seed += static_cast<uint64_t>(q.index);  // each question's draw is independent of the others
     llm::Sampler sampler(so);
-    Generation gen = generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens, false);
+    llm::Generation gen = llm::generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens);
     MmvpAnswer& a = answers[i];
     a.text = gen.text;
     a.prompt_tokens = static_cast<int64_t>(prompt.ids.size());

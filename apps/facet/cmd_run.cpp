@@ -7,10 +7,10 @@
 #include <iostream>
 
 #include "cli_common.hpp"
-#include "generation.hpp"
 #include "graph/executor.hpp"
 #include "io/npy.hpp"
 #include "llm/chat.hpp"
+#include "llm/generation.hpp"
 #include "llm/media_prompt.hpp"
 #include "llm/vlm_session.hpp"
 #include "pipeline/model_pipeline.hpp"
@@ -69,7 +69,7 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
   std::vector<int32_t> history;
   for (int32_t id : prompt.ids)
     if (id >= 0) history.push_back(id);
-  Generation out = generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, o.stops, o.max_tokens, !o.json);
+  llm::Generation out = llm::generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, o.stops, o.max_tokens, o.json ? llm::TextCallback{} : print_text);
   if (o.json) {
     nlohmann::json stages = nlohmann::json::array();
     for (const auto& s : prefill.stages) stages.push_back({{"stage", s.stage}, {"gpu_ms", s.gpu_ms}});

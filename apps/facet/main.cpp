@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cli::add_mmvp(app, g, action);
   cli::add_generate(app, g, action);
   cli::add_chat(app, g, action);
+  cli::add_ground(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -162,9 +162,9 @@ ChatTemplate VlmSession::chat_template(const std::string& override_name) const {
   }
 }
 
-HostTensor VlmSession::load_image(const std::string& path) const {
+HostTensor VlmSession::preprocess(const io::RgbImage& image) const {
   if (image_input_ < 0) throw InputError("the pipeline '" + spec_.path + "' takes no images");
-  io::RgbImage im = io::load_image(path);
+  io::RgbImage im = image;
   if (spec_.inputs[image_input_].pad_to_square) {
     // LLaVA's expand2square: background tuple(int(x * 255) for x in image_mean).
     std::array<uint8_t, 3> bg{};
@@ -172,6 +172,11 @@ HostTensor VlmSession::load_image(const std::string& path) const {
     im = io::expand_to_square(im, bg);
   }
   return io::preprocess_image(im, processor_);
+}
+
+grounding::Frame VlmSession::frame(int64_t width, int64_t height) const {
+  if (image_input_ < 0) throw InputError("the pipeline '" + spec_.path + "' takes no images");
+  return grounding::Frame::from_processor(width, height, processor_, spec_.inputs[image_input_].pad_to_square);
 }
 
 std::vector<int32_t> VlmSession::instruction_ids(const std::string& instruction) const {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "grounding/frame.hpp"
 #include "io/image.hpp"
 #include "io/image_processor.hpp"
 #include "llm/chat_template.hpp"
@@ -57,7 +58,12 @@ class VlmSession {
   int64_t rows_per_image() const { return rows_per_image_; }
 
   // Decoded and preprocessed as the image input says; InputError naming the file.
-  HostTensor load_image(const std::string& path) const;
+  HostTensor load_image(const std::string& path) const { return preprocess(io::load_image(path)); }
+  // An image (decoded, EXIF orientation applied) prepared as the image input says: LLaVA's
+  // pad-to-square when asked, then the image processor.
+  HostTensor preprocess(const io::RgbImage& image) const;
+  // How an image of width x height relates to what the model sees after preprocess().
+  grounding::Frame frame(int64_t width, int64_t height) const;
 
   // Feeds the prompt's ids (negative ids reference rows of the images, in order) and returns the
   // logits after the last one. With images, one submission runs encoders, adapters and the LLM;

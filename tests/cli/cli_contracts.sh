@@ -165,6 +165,17 @@ expect 2 "give --prompt .* or --raw-prompt" -- facet run --model "$models/llava_
 expect 2 "give a pipeline TOML file or --model DIR" -- facet run
 expect 2 "has no language model" -- facet run "$src/docs/pipelines/demo.toml" --prompt "hi"
 
+# facet ground: the answer's boxes as JSON (none from the random tiny LLaVA), the drawing, and the
+# errors of its flags (a region outside the image, a malformed region, an unknown format).
+expect 0 '^\{"entities":\[\],"text":"[^"]+","warnings":\[\]\}' -- facet ground --model "$models/llava_tiny" --image "$img" --max-tokens 4 --json --draw "$work/ground.png"
+if head -c 8 "$work/ground.png" | od -An -c | grep -q 'P   N   G'; then echo "ok: ground --draw wrote a PNG"; else echo "FAIL: ground --draw wrote no PNG"; fails=$((fails + 1)); fi
+expect 0 '^[^ ].*' -- facet ground --model "$models/llava_tiny" --image "$img" --prompt "What is in <region>?" --region 5,5,30,20 --max-tokens 2
+expect 3 "region 0,0,60,20 is not a box x1 < x2, y1 < y2 inside the 50x33 image" -- facet ground --model "$models/llava_tiny" --image "$img" --region 0,0,60,20
+expect 2 "--region must be X1,Y1,X2,Y2" -- facet ground --model "$models/llava_tiny" --image "$img" --region 1,2,3
+expect 2 "--format: yolo not in" -- facet ground --model "$models/llava_tiny" --image "$img" --format yolo
+expect 3 "takes no images" -- facet ground --model "$models/llama_tiny" --image "$img"
+expect 2 "--image is required" -- facet ground --model "$models/llava_tiny"
+
 # facet mmvp on a folder in the MMVP layout (tests/data/mmvp): the tiny LLaVA's greedy answers are
 # graded right, wrong and unanswered; pairs, patterns (from --patterns), JSONL and chart.
 mm="$src/tests/data/mmvp"

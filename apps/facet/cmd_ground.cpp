@@ -1,0 +1,102 @@
+// facet ground: ask a multimodal model about an image and show where the things it names are —
+// the cleaned answer with its entities and boxes in the original image's pixels (or JSON, as
+// DESIGN.md §4 gives it), and with --draw the image with labelled boxes.
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.hpp"
+#include "graph/executor.hpp"
+#include "grounding/draw.hpp"
+#include "io/image_write.hpp"
+#include "llm/grounded_answer.hpp"
+#include "util/error.hpp"
+
+namespace facet::cli {
+
+namespace {
+
+struct GroundCliOptions {
+  std::string pipeline, model, image, prompt, format = "auto", region, draw;
+  int max_tokens = 128;
+  llm::SessionOptions session;
+  llm::SamplerOptions sampler;
+  bool json = false;
+};
+
+grounding::Box parse_region(const std::string& s) {
+  grounding::Box b;
+  char c1 = 0, c2 = 0, c3 = 0;
+  std::istringstream in(s);
+  if (!(in >> b.x1 >> c1 >> b.y1 >> c2 >> b.x2 >> c3 >> b.y2) || c1 != ',' || c2 != ',' || c3 != ',' || !(in >> std::ws).eof())
+    throw UsageError("--region must be X1,Y1,X2,Y2 in pixels of the image, got '" + s + "'");
+  return b;
+}
+
+std::string box_text(const grounding::Box& b) {
+  std::ostringstream s;
+  s.precision(1);
+  s << std::fixed << "[" << b.x1 << ", " << b.y1 << ", " << b.x2 << ", " << b.y2 << "]" << (b.clipped ? " (clipped)" : "");
+  return s.str();
+}
+
+nlohmann::json grounding_json(const grounding::Grounding& g) {
+  nlohmann::json entities = nlohmann::json::array();
+  for (const auto& e : g.entities) {
+    nlohmann::json boxes = nlohmann::json::array(), clipped = nlohmann::json::array();
+    for (const auto& b : e.boxes) boxes.push_back({b.x1, b.y1, b.x2, b.y2}), clipped.push_back(b.clipped);
+    entities.push_back({{"phrase", e.phrase}, {"span", {e.start, e.end}}, {"boxes", boxes}, {"clipped", clipped}});
+  }
+  return {{"text", g.text}, {"entities", entities}, {"warnings", g.warnings}};
+}
+
+}  // namespace
+
+void add_ground(CLI::App& app, GlobalOptions& g, Action& run) {
+  auto* cmd = app.add_subcommand("ground", "Ask a multimodal model about an image and show the boxes of what it names");
+  auto o = std::make_shared<GroundCliOptions>();
+  cmd->add_option("pipeline", o->pipeline, "Pipeline TOML file (instead of --model)");
+  cmd->add_option("--model", o->model, "Model folder (Kosmos-2, LLaVA-style models that write Shikra boxes, ...)");
+  cmd->add_option("--image", o->image, "The image (PNG or JPEG)")->required();
+  cmd->add_option("--prompt", o->prompt, "What to ask (default: the format's description request); <region> marks where --region goes");
+  cmd->add_option("--format", o->format, "Box format: auto (the model's), kosmos2, shikra, qwen, qwen2, qwen2.5, florence2")
+      ->check(CLI::IsMember({"auto", "kosmos2", "shikra", "qwen", "qwen2", "qwen2.5", "florence2"}));
+  cmd->add_option("--region", o->region, "A region X1,Y1,X2,Y2 in the image's pixels, written into the prompt in the model's box format");
+  cmd->add_option("--max-tokens", o->max_tokens, "New tokens at most (default 128)")->check(CLI::Range(0, 1 << 20));
+  add_sampler_options(cmd, o->sampler);
+  add_session_options(cmd, o->session, false);
+  cmd->add_option("--draw", o->draw, "Write the image with the labelled boxes drawn to this PNG file");
+  cmd->add_flag("--json", o->json, "Print {text, entities: [{phrase, span, boxes}]} as JSON");
+  cmd->callback([&run, &g, o] {
+    run = [&g, o] {
+      pipeline::PipelineSpec spec = load_pipeline_spec(o->pipeline, o->model);
+      llm::GroundOptions go;
+      go.prompt = o->prompt;
+      if (o->format != "auto") go.format = grounding::parse_format(o->format);
+      if (!o->region.empty()) go.region = parse_region(o->region);
+      go.max_tokens = o->max_tokens;
+      go.sampler = o->sampler;
+      plugin::PluginRegistry registry(plugin_search_paths(g, spec));
+      vk::Context ctx(context_options(g, spec.runtime));
+      Executor executor(ctx);
+      llm::VlmSession vlm(spec, registry, ctx, executor, o->session);
+      const llm::GroundedAnswer a = llm::ground(vlm, o->image, go);
+      if (!o->draw.empty()) io::write_png(o->draw, grounding::draw(a.image, a.grounding));
+      for (const auto& w : a.grounding.warnings) std::cerr << "warning: " << w << "\n";
+      if (o->json) {
+        std::cout << grounding_json(a.grounding).dump() << "\n";
+        return 0;
+      }
+      std::cout << a.grounding.text << "\n";
+      for (const auto& e : a.grounding.entities) {
+        std::cout << "  " << (e.phrase.empty() ? "(no phrase)" : e.phrase) << ":";
+        for (const auto& b : e.boxes) std::cout << " " << box_text(b);
+        std::cout << "\n";
+      }
+      if (a.grounding.entities.empty()) std::cout << "  (no boxes; the model wrote: " << a.raw << ")\n";
+      if (!o->draw.empty()) std::cout << "boxes drawn: " << o->draw << "\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace facet::cli

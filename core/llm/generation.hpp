@@ -1,0 +1,31 @@
+// The decoding loop shared by facet generate, facet run, facet ground and facet mmvp: sample, stop
+// at an end id or a stop string, stream the text, feed the token back.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "llm/llm_session.hpp"
+#include "llm/sampler.hpp"
+#include "text/tokenizer.hpp"
+
+namespace facet::llm {
+
+struct Generation {
+  std::vector<int32_t> tokens;  // the new tokens (an end id or stop string not included)
+  std::string text;             // their text, cut before a stop string
+  int64_t decode_steps = 0;     // tokens fed back to the model
+  double decode_ms = 0;         // wall time of those feeds
+};
+
+// Receives the text as it is decided (whole UTF-8 characters, nothing past a stop string).
+using TextCallback = std::function<void(const std::string&)>;
+
+// Up to `max_tokens` tokens after `logits` (the prompt's last logits); `history` is the prompt
+// (for the repetition penalty).
+Generation generate_reply(LlmSession& session, std::vector<float> logits, std::vector<int32_t> history,
+                          const text::Tokenizer& tokenizer, const std::vector<int32_t>& end_ids, Sampler& sampler,
+                          const std::vector<std::string>& stops, int max_tokens, const TextCallback& on_text = {});
+
+}  // namespace facet::llm

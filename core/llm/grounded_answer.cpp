@@ -1,0 +1,81 @@
+#include "llm/grounded_answer.hpp"
+
+#include "llm/chat.hpp"
+#include "llm/media_prompt.hpp"
+#include "util/error.hpp"
+
+namespace facet::llm {
+
+namespace {
+
+using grounding::Format;
+
+std::string default_prompt(Format f) {
+  switch (f) {
+    case Format::Kosmos2: return "<grounding>An image of";
+    case Format::Florence2: return "<CAPTION_TO_PHRASE_GROUNDING>";
+    case Format::Qwen25: return "Locate every object in the image and output their bbox coordinates in JSON format.";
+    default: return "Describe the image and give the bounding box of each object you mention.";
+  }
+}
+
+bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+
+}  // namespace
+
+GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const GroundOptions& o) {
+  if (!vlm.takes_images()) throw InputError("the model '" + vlm.model().dir + "' takes no images: it cannot ground");
+  GroundedAnswer a;
+  a.image = io::load_image(image_path);
+  const grounding::Frame frame = vlm.frame(a.image.width, a.image.height);
+  const bool kosmos = vlm.model().model_type == "kosmos-2";
+  a.format = o.format ? *o.format : grounding::format_for_model_type(vlm.model().model_type);
+
+  std::string prompt = o.prompt.empty() ? default_prompt(a.format) : o.prompt;
+  if (!o.format && a.format == Format::Kosmos2 && !starts_with(prompt, "<grounding>")) prompt = "<grounding>" + prompt;
+  if (o.region) {
+    const std::string box = grounding::emit_box(a.format, *o.region, frame);
+    const size_t at = prompt.find(kRegionMarker);
+    prompt = at == std::string::npos ? prompt + " " + box : prompt.replace(at, std::string(kRegionMarker).size(), box);
+  }
+  a.prompt = prompt;
+
+  MediaPromptOptions mo;
+  mo.images = 1;
+  mo.rows_per_image = vlm.rows_per_image();
+  if (!kosmos) {
+    try {
+      mo.chat = vlm.chat_template();
+      mo.system = vlm.system_message();
+    } catch (const InputError&) {
+      // No chat template: the prompt is sent as written.
+    }
+  }
+  if (!mo.chat && prompt.find(kImageMarker) == std::string::npos) prompt = kImageMarker + prompt;
+  const MediaPrompt mp = encode_media_prompt(vlm.tokenizer(), prompt, mo);
+  vlm.llm().reset();  // each question starts a fresh conversation
+  std::vector<float> logits = vlm.prefill(mp.ids, {vlm.preprocess(a.image)}, mp.instruction);
+  std::vector<int32_t> end_ids = model_eos_ids(vlm.model());
+  if (mo.chat) end_ids = end_of_turn_ids(vlm.tokenizer(), *mo.chat, end_ids);
+  Sampler sampler(o.sampler);
+  std::vector<int32_t> history;
+  for (int32_t id : mp.ids)
+    if (id >= 0) history.push_back(id);
+  a.reply = generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens, o.on_text);
+
+  // The text the boxes are read from: location tokens are often special tokens, so it is decoded
+  // with them kept. Kosmos-2's post-processing reads the whole sequence after the image.
+  std::vector<int32_t> ids;
+  if (a.format == Format::Kosmos2) {
+    size_t after_image = 0;
+    for (size_t i = 0; i < mp.ids.size(); ++i)
+      if (mp.ids[i] < 0) after_image = i + 1;
+    ids.assign(mp.ids.begin() + static_cast<std::ptrdiff_t>(after_image), mp.ids.end());
+  }
+  ids.insert(ids.end(), a.reply.tokens.begin(), a.reply.tokens.end());
+  a.raw = a.format == Format::Shikra || a.format == Format::Qwen25 ? a.reply.text : vlm.tokenizer().decode(ids, false);
+  a.grounding = grounding::parse(a.format, a.raw, frame);
+  return a;
+}
+
+}  // namespace facet::llm
