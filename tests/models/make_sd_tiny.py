@@ -466,9 +466,11 @@ def scheduler_tables(out):
 def goldens(spec, modules, folder, check_tokens):
     unet, vae, text = modules
     out = os.path.join(HERE, "goldens", spec["name"])
-    if os.path.exists(out):
-        shutil.rmtree(out)
-    os.makedirs(out)
+    os.makedirs(out, exist_ok=True)
+    for entry in os.listdir(out):  # everything but the README is regenerated
+        if entry != "README.md":
+            path = os.path.join(out, entry)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
     tok = R.CLIPTokenizer.from_folder(os.path.join(folder, "tokenizer"))
     tokens = {"prompt": PROMPT, "negative_prompt": NEGATIVE, "prompt_ids": tok(PROMPT), "negative_ids": tok(NEGATIVE),
               "pad_id": tok.pad_id, "tokenizer_cases_checked": check_tokens(tok)}
