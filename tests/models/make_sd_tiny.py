@@ -227,6 +227,13 @@ def check_reference():
     assert dpm.timesteps.tolist() == [999, 959, 919, 879, 839, 799, 759, 719, 679, 639, 599, 559, 519, 480, 440, 400,
                                       360, 320, 280, 240, 200, 160, 120, 80, 40], dpm.timesteps
     sched["lcm_4"] = lcm.timesteps.tolist()
+    # SD's sigma range (k-diffusion's 14.6146 .. 0.0292) as the Karras schedule's ends; alphas_cumprod[999].
+    karras = R.make_scheduler(SD15_SCHEDULER, "DPMSolverMultistepScheduler", use_karras_sigmas=True)
+    karras.set_timesteps(25)
+    ends = [karras.sigmas[0].item(), karras.sigmas[-2].item(), karras.sigmas[-1].item()]
+    assert abs(ends[0] - 14.6146) < 1e-4 and abs(ends[1] - 0.0292) < 1e-4 and ends[2] == 0.0, ends
+    assert abs(karras.alphas_cumprod[999].item() - 0.00466) < 1e-5
+    sched["karras_25_sigma_ends"] = ends
     facts["schedules"] = sched
     return facts
 
