@@ -142,8 +142,9 @@ def tensor_bytes(t):
     return t.numpy().tobytes()
 
 
-def save_safetensors(path, tensors):
-    """tensors: name -> torch tensor; the layout safetensors' save_file writes (8-byte aligned header)."""
+def save_safetensors(path, tensors, metadata=None):
+    """tensors: name -> torch tensor; the layout safetensors' save_file writes (8-byte aligned header).
+    metadata: extra str -> str entries for __metadata__ (besides format = pt)."""
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
         b = tensor_bytes(tensors[name])
@@ -151,7 +152,7 @@ def save_safetensors(path, tensors):
                         "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
-    header["__metadata__"] = {"format": "pt"}
+    header["__metadata__"] = dict(metadata or {}, format="pt")
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * ((8 - len(text) % 8) % 8)
     with open(path, "wb") as f:
