@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "grounding/draw.hpp"
 #include "grounding/formats.hpp"
@@ -90,6 +93,35 @@ TEST(GroundingKosmos2, ModelCardExample) {
   // Scaled to a 640 x 480 original (Kosmos-2 resizes to a square without keeping the aspect).
   auto scaled = grounding::parse(Format::Kosmos2, text, Frame::identity(640, 480));
   expect_box(scaled.entities[0].boxes.at(0), 0.390625 * 640, 0.046875 * 480, 0.984375 * 640, 0.828125 * 480);
+}
+
+// Every case of the PyTorch reference's port of post_process_generation (tests/models/kosmos2_ref.py):
+// cleaned text, phrases, spans (code points) and normalized boxes. Where the reference gives a box
+// with x1 > x2 or y1 > y2 (an upper-left cell right of or below the lower-right one), Facet puts
+// the corners in order (DESIGN.md: x1 < x2, y1 < y2) and warns.
+TEST(GroundingKosmos2, MatchesTheReferencePostProcessing) {
+  std::ifstream in(std::string(FACET_SOURCE_DIR) + "/tests/models/goldens/kosmos2_tiny/postprocess.json");
+  ASSERT_TRUE(in.good());
+  const nlohmann::json cases = nlohmann::json::parse(in);
+  ASSERT_GE(cases.size(), 10u);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c["text"].get<std::string>());
+    auto g = grounding::parse(Format::Kosmos2, c["text"].get<std::string>(), Frame::identity(1, 1));
+    EXPECT_EQ(g.text, c["cleaned"].get<std::string>());
+    ASSERT_EQ(g.entities.size(), c["entities"].size());
+    for (size_t i = 0; i < g.entities.size(); ++i) {
+      const auto& want = c["entities"][i];
+      EXPECT_EQ(g.entities[i].phrase, want[0].get<std::string>());
+      EXPECT_EQ(g.entities[i].start, want[1][0].get<int64_t>());
+      EXPECT_EQ(g.entities[i].end, want[1][1].get<int64_t>());
+      ASSERT_EQ(g.entities[i].boxes.size(), want[2].size());
+      for (size_t b = 0; b < want[2].size(); ++b) {
+        const double x1 = want[2][b][0], y1 = want[2][b][1], x2 = want[2][b][2], y2 = want[2][b][3];
+        expect_box(g.entities[i].boxes[b], std::min(x1, x2), std::min(y1, y2), std::max(x1, x2), std::max(y1, y2), 1e-12);
+        if (x1 > x2 || y1 > y2) EXPECT_FALSE(g.warnings.empty());
+      }
+    }
+  }
 }
 
 TEST(GroundingKosmos2, ObjectsWithoutPhraseAndSeveralBoxes) {
