@@ -18,6 +18,23 @@
 
 namespace facet::cli {
 
+CLI::Validator finite_range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& in) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(in, &used);
+        } catch (const std::exception&) {
+          return "'" + in + "' is not a number";
+        }
+        if (used != in.size() || !std::isfinite(v)) return "'" + in + "' is not a finite number";
+        if (v < lo || v > hi) return in + " is outside [" + CLI::detail::to_string(lo) + ", " + CLI::detail::to_string(hi) + "]";
+        return {};
+      },
+      "FINITE in [" + CLI::detail::to_string(lo) + ", " + CLI::detail::to_string(hi) + "]");
+}
+
 void print_text(const std::string& text) { std::cout << text << std::flush; }
 
 pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model) {

@@ -35,6 +35,9 @@ void print_text(const std::string& text);
 // A short printout of a tensor: shape line, leading rows, and summary statistics.
 std::string tensor_text(const std::string& name, const HostTensor& t);
 
+// A check for a real-valued flag: a finite number in [lo, hi] (CLI::Range lets NaN through).
+CLI::Validator finite_range(double lo, double hi);
+
 // The sampling flags of generate and chat (--temperature, --top-k, --top-p, --min-p,
 // --repeat-penalty, --seed).
 void add_sampler_options(CLI::App* cmd, llm::SamplerOptions& s);

@@ -29,11 +29,11 @@ struct GenerateOptions {
 }  // namespace
 
 void add_sampler_options(CLI::App* cmd, llm::SamplerOptions& s) {
-  cmd->add_option("--temperature", s.temperature, "0 = greedy (default)")->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--temperature", s.temperature, "0 = greedy (default)")->check(finite_range(0.0, 100.0));
   cmd->add_option("--top-k", s.top_k, "Keep the k most likely tokens (0 = off)")->check(CLI::Range(0, 1 << 30));
-  cmd->add_option("--top-p", s.top_p, "Nucleus sampling (1 = off)")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--min-p", s.min_p, "Drop tokens below min-p x the best probability (0 = off)")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--repeat-penalty", s.repeat_penalty, "Repetition penalty (1 = off)")->check(CLI::Range(0.01, 100.0));
+  cmd->add_option("--top-p", s.top_p, "Nucleus sampling (1 = off)")->check(finite_range(0.0, 1.0));
+  cmd->add_option("--min-p", s.min_p, "Drop tokens below min-p x the best probability (0 = off)")->check(finite_range(0.0, 1.0));
+  cmd->add_option("--repeat-penalty", s.repeat_penalty, "Repetition penalty (1 = off)")->check(finite_range(0.01, 100.0));
   cmd->add_option("--seed", s.seed, "Random seed for sampling (default 0)");
 }
 

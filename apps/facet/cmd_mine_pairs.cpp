@@ -95,8 +95,8 @@ void add_mine_pairs(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--dino", o->dino, "DINOv2 model folder")->required();
   cmd->add_option("--images", o->images, "Folder of PNG/JPEG images (searched recursively)")->required();
   cmd->add_option("--out", o->out, "Output CSV: image_a,image_b,clip_cosine,dino_cosine")->required();
-  cmd->add_option("--clip-threshold", o->clip_min, "Pairs need CLIP cosine above this (default 0.95)");
-  cmd->add_option("--dino-threshold", o->dino_max, "Pairs need DINOv2 cosine below this (default 0.6)");
+  cmd->add_option("--clip-threshold", o->clip_min, "Pairs need CLIP cosine above this (default 0.95)")->check(finite_range(-1.0, 1.0));
+  cmd->add_option("--dino-threshold", o->dino_max, "Pairs need DINOv2 cosine below this (default 0.6)")->check(finite_range(-1.0, 1.0));
   cmd->add_option("--batch", o->batch, "Images per GPU submission (default 8)")->check(CLI::Range(1, 256));
   cmd->add_option("--cache", o->cache, "Embedding cache folder (default: <out>.cache)");
   cmd->callback([&run, &g, o] {

@@ -165,6 +165,13 @@ expect 2 "give --prompt .* or --raw-prompt" -- facet run --model "$models/llava_
 expect 2 "give a pipeline TOML file or --model DIR" -- facet run
 expect 2 "has no language model" -- facet run "$src/docs/pipelines/demo.toml" --prompt "hi"
 
+# Real-valued flags: NaN, infinities, trailing junk and out-of-range values are usage errors.
+for flag in "--temperature nan" "--top-p inf" "--min-p -nan" "--repeat-penalty 1e999" "--temperature 0.5x"; do
+  expect 2 "not a finite number" -- facet generate --model "$models/llama_tiny" --prompt hi $flag
+done
+expect 2 "1.5 is outside \[0.000000, 1.000000\]" -- facet generate --model "$models/llama_tiny" --prompt hi --top-p 1.5
+expect 2 "not a finite number" -- facet mine-pairs --clip a --dino b --images c --out d --clip-threshold nan
+
 # facet ground: the answer's boxes as JSON (none from the random tiny LLaVA), the drawing, and the
 # errors of its flags (a region outside the image, a malformed region, an unknown format).
 expect 0 '^\{"entities":\[\],"text":"[^"]+","warnings":\[\]\}' -- facet ground --model "$models/llava_tiny" --image "$img" --max-tokens 4 --json --draw "$work/ground.png"
