@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "text/grapheme.hpp"
+#include "text/precompiled_charsmap.hpp"
 #include "text/tokenizer.hpp"
 #include "text/unicode.hpp"
 #include "util/base64.hpp"
@@ -284,4 +285,35 @@ TEST(Grapheme, UnicodeBreakTests) {
   }
   EXPECT_GT(checked, 600);
   EXPECT_STREQ(grapheme_unicode_version(), "15.0.0");
+}
+
+TEST(Precompiled, HandWrittenRules) {
+  // tests/fuzz/corpus/tokenizer_json/charsmap.bin: 'C' + the charsmap SentencePiece compiled from
+  // the rules FF21->41, FF41->61, 41 301->C1, D A->20, D->20, FB03->66 66 69, 3000->20.
+  std::string raw = read_file(std::string(FACET_SOURCE_DIR) + "/tests/fuzz/corpus/tokenizer_json/charsmap.bin");
+  ASSERT_EQ(raw[0], 'C');
+  PrecompiledCharsmap map(std::string_view(raw).substr(1), "charsmap.bin");
+  auto norm = [&](const std::string& s) { return encode_utf8(map.normalize(decode_utf8(s))); };
+  EXPECT_EQ(norm("\xEF\xBC\xA1\xEF\xBD\x81"), "Aa");            // Ａａ
+  EXPECT_EQ(norm("A\xCC\x81"), "\xC3\x81");                     // A + U+0301 -> Á (a two-character key)
+  EXPECT_EQ(norm("\xEF\xBC\xA1\xCC\x81"), "A");                 // Ａ + U+0301: Ａ's rule takes the cluster
+  EXPECT_EQ(norm("B\xCC\x81"), "B\xCC\x81");                    // no rule
+  EXPECT_EQ(norm("x\r\ny\rz"), "x y z");
+  EXPECT_EQ(norm("\xEF\xAC\x83\xE3\x80\x80!"), "ffi !");        // ﬃ, U+3000
+  EXPECT_EQ(map.transform("A"), std::nullopt);
+  EXPECT_EQ(map.transform("\r\n"), std::optional<std::string_view>(" "));
+}
+
+TEST(FuzzSeeds, WellFormedSeedsLoadAndEncode) {
+  const std::string dir = std::string(FACET_SOURCE_DIR) + "/tests/fuzz/corpus/tokenizer_json/";
+  for (const char* name : {"unigram_xlm_roberta.json", "unigram_byte_fallback.json", "bpe.json", "wordpiece.json"}) {
+    Tokenizer t = Tokenizer::from_file(dir + name);
+    EXPECT_FALSE(t.encode("the hello ab\xEF\xBC\xA1", plain()).empty()) << name;
+  }
+  Tokenizer t5 = Tokenizer::from_file(dir + "unigram_t5.json");  // unk_id null
+  EXPECT_EQ(ids_str(t5.encode("ab  ba\xEF\xBD\x81")), "6 5 3 2 2 1 ");  // ▁ab ▁ b a a </s> (ａ -> a)
+  EXPECT_THROW(t5.encode("abc"), InputError);
+  Tokenizer x = Tokenizer::from_file(dir + "unigram_xlm_roberta.json");
+  EXPECT_EQ(x.decode(x.encode("the  \xEF\xBC\xA1" "bc")), "the Abc");
+  EXPECT_THROW(Tokenizer::from_file(dir + "unigram_bad_vocab.json"), InputError);
 }
