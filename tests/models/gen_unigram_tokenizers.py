@@ -14,13 +14,12 @@
 
 npm has no package with XLM-R's or T5's tokenizer.json, so the vocabularies are SentencePiece
 Unigram models trained here (Debian's python3-sentencepiece 0.1.97, one thread, deterministic)
-on Facet's docs and the tokenizer corpus with the nmt_nfkc normalization rule and full
-character coverage. Their precompiled_charsmap is the one SentencePiece compiles for nmt_nfkc,
+on a fixed text in this script and the tokenizer corpus, with the nmt_nfkc normalization rule
+and full character coverage. Their precompiled_charsmap is the one SentencePiece compiles for nmt_nfkc,
 the normalizer of XLM-R's and T5's models, byte for byte in the same format.
 
 Usage: /usr/bin/python3 tests/models/gen_unigram_tokenizers.py   (apt-get install python3-sentencepiece)"""
 import base64
-import glob
 import json
 import os
 import tempfile
@@ -34,11 +33,31 @@ KOSMOS_TAGS = ["</doc>", "<image>", "</image>", "</chunk>", "</line>", "<phrase>
                "</object>", "</delimiter_of_multi_objects/>", "<grounding>"]
 
 
+# Fixed training text (with the corpus), so that the vocabulary does not drift with other files.
+TRAINING_TEXT = """A photo of a cat sitting on a red sofa next to the window.
+Two dogs are playing in the snow while a snowman watches them.
+The quick brown fox jumps over the lazy dog near the river bank.
+An image of a kitchen with a wooden table, four chairs and a bowl of fruit.
+Describe the picture in one sentence. What is the man holding in his hand?
+Translate English to German: the house is wonderful and the garden is green.
+Summarize: the meeting was moved to Tuesday because the projector was broken.
+Le chat dort sur le canapé pendant que les enfants jouent dans le jardin.
+Der Hund läuft über die Straße und die Kinder lachen laut im Park.
+El niño come una manzana roja mientras su madre lee el periódico.
+Привет мир, как дела? Сегодня хорошая погода для прогулки в парке.
+Γεια σου κόσμε, η θάλασσα είναι ήσυχη σήμερα το πρωί.
+今日は天気がいいので、公園で写真を撮りました。東京の駅はとても混んでいます。
+这是一张猫的照片，它正在窗边睡觉。我们明天去北京。
+오늘은 날씨가 좋아서 친구와 함께 공원에 갔습니다.
+The model reads 224 by 224 pixel images and writes up to 64 tokens per answer.
+Numbers like 3.14, 2024, 1,000,000 and -42 appear in text; so do URLs like https://example.com.
+Grounded captions mark phrases and the boxes that show where each object is in the image.
+"""
+
+
 def training_text():
-    lines = []
-    for path in sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))) + [os.path.join(ROOT, "README.md")]:
-        lines += [l for l in open(path, encoding="utf-8").read().splitlines() if l.strip()]
     corpus = json.load(open(os.path.join(OUT, "corpus.json"), encoding="utf-8"))
+    lines = TRAINING_TEXT.splitlines() * 4
     for _ in range(3):
         lines += [t.replace("\n", " ") for t in corpus if t.strip()]
     return "\n".join(lines) + "\n"
