@@ -2,7 +2,10 @@
 
 #include <memory>
 
+#include "util/base64.hpp"
+
 #include "text/json_fields.hpp"
+#include "text/precompiled_charsmap.hpp"
 #include "text/regex.hpp"
 #include "text/unicode.hpp"
 
@@ -127,6 +130,13 @@ void add_json(Normalizer& n, const nlohmann::json& j, const std::string& where) 
     } else {
       throw InputError(here + ": field \"pattern\" must be {\"String\": ...} or {\"Regex\": ...}");
     }
+  } else if (type == "Precompiled") {
+    if (!j.contains("precompiled_charsmap") || !j["precompiled_charsmap"].is_string())
+      throw InputError(here + ": field \"precompiled_charsmap\" must be a base64 string");
+    std::string what = here + " field \"precompiled_charsmap\"";
+    auto map = std::make_shared<PrecompiledCharsmap>(
+        base64_decode(j["precompiled_charsmap"].get_ref<const std::string&>(), what), what);
+    n.add([map](std::u32string& s) { s = map->normalize(s); });
   } else if (type == "BertNormalizer") {
     bool clean = json_bool(j, "clean_text", true, here), chinese = json_bool(j, "handle_chinese_chars", true, here);
     bool lower = json_bool(j, "lowercase", true, here);

@@ -1,6 +1,7 @@
 // Normalizers of tokenizer.json ("normalizer"): a chain of text transforms applied to each
 // stretch of input between added tokens. Supported types: Sequence, NFC, NFD, Lowercase,
-// Replace (String or Regex pattern), Prepend, Strip, StripAccents, BertNormalizer.
+// Replace (String or Regex pattern), Prepend, Strip, StripAccents, BertNormalizer, Precompiled
+// (SentencePiece's charsmap, text/precompiled_charsmap.hpp).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>

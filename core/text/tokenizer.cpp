@@ -75,8 +75,10 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
       t.model = BpeModel::from_json(j["model"], where + " model");
     else if (type == "WordPiece")
       t.model = WordPieceModel::from_json(j["model"], where + " model");
+    else if (type == "Unigram")
+      t.model = UnigramModel::from_json(j["model"], where + " model");
     else
-      throw InputError(where + ": model type \"" + type + "\" is not supported (BPE and WordPiece are)");
+      throw InputError(where + ": model type \"" + type + "\" is not supported (BPE, WordPiece and Unigram are)");
     t.normalizer = Normalizer::from_json(j.value("normalizer", nlohmann::json()), where + " normalizer");
     t.pre_tokenizer = PreTokenizer::from_json(j.value("pre_tokenizer", nlohmann::json()), where + " pre_tokenizer");
     t.decoder = Decoder::from_json(j.value("decoder", nlohmann::json()), where + " decoder");
@@ -103,6 +105,9 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& where) 
   } catch (const nlohmann::json::exception& e) {
     throw InputError(where + ": unexpected value: " + e.what());
   }
+  if (auto* unigram = std::get_if<UnigramModel>(&t.model))
+    for (const auto& a : t.added)
+      if (a.special) unigram->exclude_from_matching(a.id);
   int32_t n = t.vocab_size();
   for (int32_t id : t.prefix_ids)
     if (id < 0 || id >= n) throw InputError(where + ": post_processor token id " + std::to_string(id) + " is out of range");

@@ -1,7 +1,6 @@
 // Tokenizer: Hugging Face's tokenizer.json pipeline re-implemented — added tokens split out
-// first, then normalizer, pre-tokenizer, model (BPE or WordPiece), post-processor (special
-// tokens), and the
-// decoder for the way back. Loaded from tokenizer.json; the GGUF vocabulary loader builds the
+// first, then normalizer, pre-tokenizer, model (BPE, WordPiece or Unigram), post-processor
+// (special tokens), and the decoder for the way back. Loaded from tokenizer.json; the GGUF vocabulary loader builds the
 // same parts in code.
 //
 // Special-token literals in the text (for example "<s>" or "<|eot_id|>") stay plain text unless
@@ -22,6 +21,7 @@
 #include "text/decoder.hpp"
 #include "text/normalizer.hpp"
 #include "text/pre_tokenizer.hpp"
+#include "text/unigram.hpp"
 #include "text/wordpiece.hpp"
 
 namespace facet::text {
@@ -58,7 +58,7 @@ class Tokenizer {
   // The parts (public so that other vocabulary formats can assemble a tokenizer).
   Normalizer normalizer;
   PreTokenizer pre_tokenizer;
-  std::variant<BpeModel, WordPieceModel> model;
+  std::variant<BpeModel, WordPieceModel, UnigramModel> model;
   Decoder decoder;
   std::vector<AddedToken> added;
   std::vector<int32_t> prefix_ids, suffix_ids;  // the post-processor for a single sequence

@@ -1,4 +1,5 @@
-// Raw Unicode tables (generated into unicode_data.cpp by scripts/gen_unicode_tables.py).
+// Raw Unicode tables (generated into unicode_data.cpp by scripts/gen_unicode_tables.py, and into
+// grapheme_data.cpp by scripts/gen_grapheme_tables.py).
 // Use them through text/unicode.hpp.
 #pragma once
 
@@ -33,5 +34,11 @@ extern const Decomposition kDecompositions[];
 extern const size_t kDecompositionCount;
 extern const Composition kCompositions[];
 extern const size_t kCompositionCount;
+
+// grapheme_data.cpp (scripts/gen_grapheme_tables.py): Grapheme_Cluster_Break in the low 4 bits,
+// 0x10 for Extended_Pictographic.
+extern const char* const kGraphemeVersion;
+extern const Run kGraphemeRuns[];
+extern const size_t kGraphemeRunCount;
 
 }  // namespace facet::text::data

@@ -56,8 +56,9 @@ TEST_P(TokenizerReference, IdsMatchTransformersJs) {
   EXPECT_EQ(checked, static_cast<int>(cases.size()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, TokenizerReference, ::testing::Values("bert_uncased", "clip_tiny", "gpt2", "llama2", "llama3",
-                                                                       "llava", "mistral", "qformer_tiny"));
+INSTANTIATE_TEST_SUITE_P(Files, TokenizerReference,
+                         ::testing::Values("bert_uncased", "clip_tiny", "gpt2", "kosmos2", "llama2", "llama3", "llava",
+                                           "mistral", "qformer_tiny", "t5", "xlm_roberta"));
 
 // The second, independent reference for LLaMA-2: llama-tokenizer-js, whose vocabulary and merges
 // the llama2 tokenizer.json was rebuilt from. It adds BOS and treats "<s>" literals as text.
@@ -136,7 +137,7 @@ TEST(Tokenizer, MalformedFilesAreNamed) {
   };
   expect_error("{", "not valid JSON");
   expect_error("[]", "not a JSON object");
-  expect_error(R"({"model": {"type": "Unigram"}})", "Unigram");
+  expect_error(R"({"model": {"type": "WordLevel"}})", "WordLevel");
   expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})", "not in the vocabulary");
   expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["ab"]}})",
                "two tokens");

@@ -1,0 +1,13 @@
+// Standard base64 (RFC 4648 alphabet, "=" padding required, no whitespace), as the binary
+// fields of JSON files such as tokenizer.json's precompiled_charsmap carry it.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace facet {
+
+// Throws InputError("<what>: ...") naming the first offending character.
+std::string base64_decode(std::string_view text, const std::string& what);
+
+}  // namespace facet
