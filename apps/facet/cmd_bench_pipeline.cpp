@@ -83,6 +83,7 @@ void add_bench_pipeline(CLI::App* bench, GlobalOptions& g, Action& run) {
       if (!vlm.takes_images()) throw InputError("'" + spec.path + "' takes no images; use facet bench llm for a language model");
       const auto kinds = stage_kinds(spec, registry);
       llm::MediaPromptOptions mo;
+      mo.layout = vlm.prompt_layout();
       mo.images = o->images;
       mo.rows_per_image = vlm.rows_per_image();
       std::string raw;

@@ -52,7 +52,8 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
   const double preprocess_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   llm::MediaPromptOptions mo;
-  if (o.raw_prompt.empty()) {
+  mo.layout = vlm.prompt_layout();
+  if (o.raw_prompt.empty() && mo.layout != llm::PromptLayout::Kosmos2) {  // Kosmos-2: no chat template
     mo.chat = vlm.chat_template(o.chat_template);
     mo.system = o.system.empty() ? vlm.system_message() : o.system;
   }

@@ -75,6 +75,9 @@ ImageProcessorConfig ImageProcessorConfig::parse(const std::string& text, const 
       bad(label, "size", "must be an integer, {\"shortest_edge\": N} or {\"height\": H, \"width\": W}");
     }
   }
+  // CLIPImageProcessor's compatibility flag for Kosmos-2: a shortest edge becomes an exact square
+  // (the image is resized to it, aspect ratio ignored).
+  if (get_bool(j, "use_square_size", false, label) && c.resize_height == 0) c.resize_height = c.resize_width = c.shortest_edge;
   if (j.contains("resample") && !j["resample"].is_null()) {
     if (!j["resample"].is_number_integer() || (j["resample"] != 2 && j["resample"] != 3))
       bad(label, "resample", "must be 2 (bilinear) or 3 (bicubic); other PIL filters are not supported");

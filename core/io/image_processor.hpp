@@ -1,7 +1,8 @@
 // The image processors of Hugging Face model folders, read from preprocessor_config.json and
 // reproduced step by step as their PIL-based ("slow") implementations run them:
 // CLIPImageProcessor (CLIP, LLaVA) and BitImageProcessor (DINOv2). convert to RGB -> resize
-// (shortest edge, or an exact height/width) with PIL's filter -> center crop (zero padding when the
+// (shortest edge, an exact height/width, or with use_square_size (Kosmos-2) a square of the
+// shortest edge) with PIL's filter -> center crop (zero padding when the
 // crop is larger) -> rescale (f64 multiply, rounded to f32) -> normalize ((x - mean) / std in f32).
 #pragma once
 

@@ -1,5 +1,6 @@
 #include "llm/media_prompt.hpp"
 
+#include "llm/kosmos2_prompt.hpp"
 #include "util/error.hpp"
 
 namespace facet::llm {
@@ -56,6 +57,7 @@ std::string eos_literal(const text::Tokenizer& t) {
 }  // namespace
 
 MediaPrompt encode_media_prompt(const text::Tokenizer& tok, const std::string& prompt, const MediaPromptOptions& o) {
+  if (o.layout == PromptLayout::Kosmos2) return encode_kosmos2_prompt(tok, prompt, o);
   if (o.images > 0 && o.rows_per_image < 1) throw InputError("the pipeline gives no media rows per image");
   // The full text, the spans whose special-token literals stay text, and whether BOS is added by
   // the tokenizer (raw) or written by the template (chat).

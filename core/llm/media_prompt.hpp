@@ -36,11 +36,16 @@ struct MediaPrompt {
   std::string instruction;
 };
 
+// How a prompt's images are laid out: at its "<image>" markers, or as Kosmos2Processor does
+// (llm/kosmos2_prompt.hpp; pipeline chat.prompt_layout "kosmos2").
+enum class PromptLayout { Markers, Kosmos2 };
+
 struct MediaPromptOptions {
   std::optional<ChatTemplate> chat;  // nullopt: a raw prompt
   std::string system;                // chat system message (empty: none)
   int64_t images = 0;                // images given with the prompt
   int64_t rows_per_image = 0;        // media rows each image contributes
+  PromptLayout layout = PromptLayout::Markers;
 };
 
 MediaPrompt encode_media_prompt(const text::Tokenizer& tokenizer, const std::string& prompt, const MediaPromptOptions& options);

@@ -54,6 +54,10 @@ class VlmSession {
   // [chat] template, else the tokenizer's, else the pipeline's fallback (InputError when none).
   ChatTemplate chat_template(const std::string& override_name = "") const;
   const std::string& system_message() const { return spec_.chat.system; }
+  // How prompts lay out their images (Kosmos-2 folders: Kosmos2Processor's layout, no chat template).
+  PromptLayout prompt_layout() const {
+    return spec_.chat.prompt_layout == "kosmos2" ? PromptLayout::Kosmos2 : PromptLayout::Markers;
+  }
   bool takes_images() const { return image_input_ >= 0; }
   int64_t rows_per_image() const { return rows_per_image_; }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <regex>
 
+#include "pipeline/spec_builders.hpp"
 #include "util/error.hpp"
 
 namespace facet::pipeline {
@@ -30,20 +31,6 @@ std::string string_field(const nlohmann::json& j, const char* key, const std::st
   if (!v->is_string()) throw InputError(where + ": field '" + key + "' must be a string");
   return v->get<std::string>();
 }
-
-StageSpec stage(const std::string& id, const std::string& plugin, const std::string& component, const std::string& weights,
-                std::vector<ParamSpec> params, std::vector<std::pair<std::string, std::vector<PortRef>>> inputs) {
-  StageSpec s;
-  s.id = id;
-  s.plugin = plugin;
-  s.component = component;
-  s.weights = weights;
-  s.params = std::move(params);
-  s.inputs = std::move(inputs);
-  return s;
-}
-
-ParamSpec param(const std::string& name, ParamValue v) { return ParamSpec{name, std::move(v), {}}; }
 
 }  // namespace
 
@@ -103,7 +90,7 @@ PipelineSpec llava_pipeline(const ModelFolder& folder) {
     if (strategy == "full") tokens = "all";
     else if (strategy != "default") throw InputError(where + ": field 'vision_feature_select_strategy' '" + strategy + "' is not default or full");
     image.processor = folder.dir;
-    projector_params = {param("prefix", std::string("multi_modal_projector."))};
+    projector_params = {make_param("prefix", std::string("multi_modal_projector."))};
   } else if (folder.model_type == "llava_llama" || folder.model_type == "llava_mistral") {
     const std::string tower = string_field(c, "mm_vision_tower", "", where);
     if (tower.empty()) throw InputError(where + ": field 'mm_vision_tower' is missing (the CLIP tower to use)");
@@ -118,11 +105,11 @@ PipelineSpec llava_pipeline(const ModelFolder& folder) {
     std::smatch m;
     if (type == "linear") {
       projector_plugin = "adapter_linear";
-      projector_params = {param("prefix", std::string("model.mm_projector."))};
+      projector_params = {make_param("prefix", std::string("model.mm_projector."))};
     } else if (std::regex_match(type, m, std::regex("mlp([0-9]+)x_gelu"))) {
       depth = std::stoll(m[1].str());
-      projector_params = {param("prefix", std::string("model.mm_projector.")), param("depth", depth),
-                          param("act", std::string("gelu"))};
+      projector_params = {make_param("prefix", std::string("model.mm_projector.")), make_param("depth", depth),
+                          make_param("act", std::string("gelu"))};
     } else {
       throw InputError(where + ": field 'mm_projector_type' '" + type + "' is not linear or mlpNx_gelu");
     }
@@ -130,17 +117,12 @@ PipelineSpec llava_pipeline(const ModelFolder& folder) {
     throw InputError("model folder '" + folder.dir + "' is a '" + folder.model_type + "' model, not LLaVA");
   }
   spec.inputs.push_back(image);
-  for (auto [id, type] : {std::pair{"ids", InputType::Tokens}, std::pair{"positions", InputType::Positions}}) {
-    InputSpec in;
-    in.id = id;
-    in.type = type;
-    spec.inputs.push_back(in);
-  }
-  spec.stages.push_back(stage("vision", "encoder_clip", "vision", vision_weights,
-                              {param("output", "hidden:" + std::to_string(layer)), param("tokens", tokens)},
+  add_token_inputs(spec);
+  spec.stages.push_back(make_stage("vision", "encoder_clip", "vision", vision_weights,
+                              {make_param("output", "hidden:" + std::to_string(layer)), make_param("tokens", tokens)},
                               {{"pixels", {port_ref("image")}}}));
-  spec.stages.push_back(stage("projector", projector_plugin, "", folder.dir, projector_params, {{"x", {port_ref("vision.y")}}}));
-  spec.stages.push_back(stage("llm", "llm_llama", "llm", folder.dir, {},
+  spec.stages.push_back(make_stage("projector", projector_plugin, "", folder.dir, projector_params, {{"x", {port_ref("vision.y")}}}));
+  spec.stages.push_back(make_stage("llm", "llm_llama", "llm", folder.dir, {},
                               {{"ids", {port_ref("ids")}}, {"positions", {port_ref("positions")}},
                                {"media", {port_ref("projector.y")}}}));
   spec.outputs = {port_ref("llm.logits")};

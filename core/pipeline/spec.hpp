@@ -64,6 +64,7 @@ struct ChatSpec {
   std::string template_name;  // empty: the one recognised from the LLM's tokenizer_config.json
   std::string system;         // system message; empty: none
   std::string fallback_template;  // used when the tokenizer has no template Facet recognises
+  std::string prompt_layout;      // "": <image> markers (media_prompt); "kosmos2": Kosmos2Processor's (set in code)
   SourcePos pos;
 };
 

@@ -9,6 +9,7 @@
 #include <facet/nn.hpp>
 
 #include "../common/hf_config.hpp"
+#include "../common/weight_shape.hpp"
 #include "clip_layer.hpp"
 
 namespace facet::plugins {
@@ -20,27 +21,31 @@ namespace nn = sdk::nn;
 
 namespace {
 
-// The vision config and the tensor prefix for each folder kind that carries a CLIP tower.
+// The vision config for each folder kind that carries a CLIP tower.
 HfConfig vision_config_of(const HfConfig& root) {
   const std::string type = root.get_string("model_type", "");
   if (type == "clip_vision_model") return root;
-  if (type == "clip" || type == "llava") return root.sub("vision_config");
-  throw Error("config.json: model_type '" + type + "' is not a CLIP model (clip, clip_vision_model, llava)");
+  if (type == "clip" || type == "llava" || type == "kosmos-2") return root.sub("vision_config");
+  throw Error("config.json: model_type '" + type + "' is not a CLIP model (clip, clip_vision_model, llava, kosmos-2)");
 }
 
 }  // namespace
 
 ClipVision::ClipVision(const sdk::StageConfig& cfg) : w_(cfg.weights()) {
   if (!w_.present()) throw Error("encoder_clip needs weights: a Hugging Face CLIP model folder");
-  const HfConfig vc = vision_config_of(HfConfig::load(w_));
-  if (vc.has("model_type") && vc.get_string("model_type", "") != "clip_vision_model")
-    throw Error("config.json: the vision tower's model_type is '" + vc.get_string("model_type", "") + "', not clip_vision_model");
-  // CLIPVisionConfig defaults.
-  dim_ = vc.get_int("hidden_size", 768);
-  heads_ = vc.get_int("num_attention_heads", 12);
-  layers_ = vc.get_int("num_hidden_layers", 12);
+  const HfConfig root = HfConfig::load(w_);
+  const HfConfig vc = vision_config_of(root);
+  // Kosmos-2's tower (Kosmos2VisionConfig) is CLIP's with other defaults (ViT-L/14).
+  const bool kosmos2 = root.get_string("model_type", "") == "kosmos-2";
+  const std::string tower = kosmos2 ? "kosmos_2_vision_model" : "clip_vision_model";
+  if (vc.has("model_type") && vc.get_string("model_type", "") != tower)
+    throw Error("config.json: the vision tower's model_type is '" + vc.get_string("model_type", "") + "', not " + tower);
+  // CLIPVisionConfig's (or Kosmos2VisionConfig's) defaults.
+  dim_ = vc.get_int("hidden_size", kosmos2 ? 1024 : 768);
+  heads_ = vc.get_int("num_attention_heads", kosmos2 ? 16 : 12);
+  layers_ = vc.get_int("num_hidden_layers", kosmos2 ? 24 : 12);
   image_ = vc.get_int("image_size", 224);
-  patch_ = vc.get_int("patch_size", 32);
+  patch_ = vc.get_int("patch_size", kosmos2 ? 14 : 32);
   channels_ = vc.get_int("num_channels", 3, 1, 3);
   eps_ = vc.get_float("layer_norm_eps", 1e-5);
   act_ = vc.get_string("hidden_act", "quick_gelu");
@@ -50,22 +55,13 @@ ClipVision::ClipVision(const sdk::StageConfig& cfg) : w_(cfg.weights()) {
 
   prefix_ = cfg.get_string("prefix");
   if (prefix_.empty()) {
-    for (const char* candidate : {"vision_model.", "vision_tower.vision_model.", "model.vision_tower.vision_tower.vision_model."})
+    for (const char* candidate : {"vision_model.", "vision_tower.vision_model.", "model.vision_tower.vision_tower.vision_model.",
+                                  "vision_model.model."})
       if (w_.has(std::string(candidate) + "embeddings.class_embedding")) prefix_ = candidate;
     if (prefix_.empty()) throw Error("no CLIP vision tower in the weights (looked for 'vision_model.embeddings.class_embedding')");
   }
   const int64_t grid = image_ / patch_;
-  auto expect = [&](const std::string& name, std::initializer_list<int64_t> dims) {
-    Desc d = w_.desc(name);
-    Desc want(d.dtype, dims);
-    bool ok = d.rank == want.rank;
-    for (uint32_t i = 0; ok && i < d.rank; ++i) ok = d.dims[i] == want.dims[i];
-    if (!ok) {
-      std::string s;
-      for (int64_t v : dims) s += (s.empty() ? "" : ", ") + std::to_string(v);
-      throw Error("tensor '" + name + "' must be [" + s + "] for this config");
-    }
-  };
+  auto expect = [&](const std::string& name, std::initializer_list<int64_t> dims) { expect_shape(w_, name, dims); };
   expect(p("embeddings.patch_embedding.weight"), {dim_, channels_, patch_, patch_});
   expect(p("embeddings.class_embedding"), {dim_});
   expect(p("embeddings.position_embedding.weight"), {grid * grid + 1, dim_});

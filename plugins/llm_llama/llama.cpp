@@ -18,6 +18,7 @@
 #include <cmath>
 
 #include "../common/hf_config.hpp"
+#include "../common/llm_params.hpp"
 #include "gguf_names.hpp"
 
 namespace facet::plugins {
@@ -111,13 +112,10 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
   if (quantize == "q8_0") w_.quantize_matrices(FACET_DTYPE_Q8_0);
   else if (quantize == "q4_0") w_.quantize_matrices(FACET_DTYPE_Q4_0);
   else if (!quantize.empty()) throw Error("param quantize must be '', 'q8_0' or 'q4_0', got '" + quantize + "'");
-  const std::string kv = cfg.get_string("kv_cache");
-  if (kv != "f16" && kv != "f32") throw Error("param kv_cache must be 'f16' or 'f32', got '" + kv + "'");
-  kv_dtype_ = kv == "f16" ? FACET_DTYPE_F16 : FACET_DTYPE_F32;
-  int64_t context = cfg.get_int("context");
-  context_ = context > 0 ? context : std::min<int64_t>(max_pos, 4096);
-  all_logits_ = cfg.get_string("logits") == "all";
-  if (!all_logits_ && cfg.get_string("logits") != "last") throw Error("param logits must be 'last' or 'all'");
+  const LlmParams params = LlmParams::read(cfg, max_pos);
+  kv_dtype_ = params.kv_dtype;
+  context_ = params.context;
+  all_logits_ = params.all_logits;
 
   Desc emb = w_.desc(p("model.embed_tokens.weight"));
   if (emb.rank != 2 || emb.dims[0] != vocab_ || emb.dims[1] != dim_)

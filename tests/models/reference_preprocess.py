@@ -30,6 +30,8 @@ def resize_target(height, width, cfg):
     if "height" in size:
         return size["height"], size["width"]
     edge = size["shortest_edge"]
+    if cfg.get("use_square_size"):  # CLIPImageProcessor's Kosmos-2 compatibility: an exact square
+        return edge, edge
     short, long = (width, height) if width <= height else (height, width)
     new_long = int(edge * long / short)
     return (new_long, edge) if width <= height else (edge, new_long)

@@ -140,6 +140,19 @@ TEST(Image, ProcessorConfigErrorsNameTheField) {
   io::ImageProcessorConfig c = io::ImageProcessorConfig::parse(R"({"size": 336, "crop_size": 336})", "x");
   EXPECT_EQ(c.shortest_edge, 336);
   EXPECT_EQ(c.crop_width, 336);
+  EXPECT_NE(error_of(R"({"use_square_size": "yes"})").find("use_square_size"), std::string::npos);
+}
+
+// Kosmos-2's processor: use_square_size makes the shortest edge an exact square (aspect ratio
+// ignored); an explicit height/width stays as given.
+TEST(Image, UseSquareSizeResizesToAnExactSquare) {
+  io::ImageProcessorConfig c =
+      io::ImageProcessorConfig::parse(R"({"size": {"shortest_edge": 56}, "use_square_size": true})", "x");
+  EXPECT_EQ(io::resize_target(33, 50, c), (std::pair<int64_t, int64_t>{56, 56}));
+  c = io::ImageProcessorConfig::parse(R"({"size": {"shortest_edge": 56}, "use_square_size": false})", "x");
+  EXPECT_EQ(io::resize_target(33, 50, c), (std::pair<int64_t, int64_t>{56, 84}));
+  c = io::ImageProcessorConfig::parse(R"({"size": {"height": 20, "width": 30}, "use_square_size": true})", "x");
+  EXPECT_EQ(io::resize_target(33, 50, c), (std::pair<int64_t, int64_t>{20, 30}));
 }
 
 }  // namespace

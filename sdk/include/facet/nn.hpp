@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace facet::sdk::nn {
 
@@ -34,6 +35,24 @@ inline Tensor linear(Graph& g, const Weights& w, const std::string& prefix, cons
 inline Tensor layer_norm(Graph& g, const Weights& w, const std::string& prefix, const Tensor& x, double eps) {
   return g.op("layer_norm", prefix, {x, param(g, w, prefix + ".weight"), param(g, w, prefix + ".bias")},
               {attr("eps", eps)});
+}
+
+// x * s over the last dim, s a number: a multiply by a constant row (broadcast over the leading dims).
+inline Tensor scale(Graph& g, const Tensor& x, double s, const std::string& node) {
+  const Desc d = x.desc();
+  const int64_t n = d.dims[d.rank - 1];
+  Tensor row = g.constant(node + ".value", shape(FACET_DTYPE_F32, {n}), std::vector<float>(static_cast<size_t>(n), static_cast<float>(s)));
+  return g.op("mul", node, {x, row});
+}
+
+// x / max(||x||_2, 1e-12) over the last dim (torch.nn.functional.normalize): rms_norm with a
+// constant weight 1/sqrt(D), x / sqrt(mean(x^2) + 1e-24 / D) / sqrt(D).
+inline Tensor l2_normalize(Graph& g, const Tensor& x, const std::string& node) {
+  const Desc d = x.desc();
+  const int64_t n = d.dims[d.rank - 1];
+  const double inv = 1.0 / std::sqrt(static_cast<double>(n));
+  Tensor w = g.constant(node + ".inv_sqrt_dim", shape(FACET_DTYPE_F32, {n}), std::vector<float>(static_cast<size_t>(n), static_cast<float>(inv)));
+  return g.op("rms_norm", node, {x, w}, {attr("eps", 1e-24 / static_cast<double>(n))});
 }
 
 // Activation by its Hugging Face name (hidden_act); throws naming it when unknown.
