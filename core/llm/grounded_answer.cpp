@@ -28,7 +28,6 @@ GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const Grou
   GroundedAnswer a;
   a.image = io::load_image(image_path);
   const grounding::Frame frame = vlm.frame(a.image.width, a.image.height);
-  const bool kosmos = vlm.model().model_type == "kosmos-2";
   a.format = o.format ? *o.format : grounding::format_for_model_type(vlm.model().model_type);
 
   std::string prompt = o.prompt.empty() ? default_prompt(a.format) : o.prompt;
@@ -43,7 +42,8 @@ GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const Grou
   MediaPromptOptions mo;
   mo.images = 1;
   mo.rows_per_image = vlm.rows_per_image();
-  if (!kosmos) {
+  mo.layout = vlm.prompt_layout();
+  if (mo.layout != PromptLayout::Kosmos2) {  // Kosmos-2 takes raw prompts, its image ahead of the text
     try {
       mo.chat = vlm.chat_template();
       mo.system = vlm.system_message();
@@ -51,7 +51,8 @@ GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const Grou
       // No chat template: the prompt is sent as written.
     }
   }
-  if (!mo.chat && prompt.find(kImageMarker) == std::string::npos) prompt = kImageMarker + prompt;
+  if (!mo.chat && mo.layout == PromptLayout::Markers && prompt.find(kImageMarker) == std::string::npos)
+    prompt = kImageMarker + prompt;
   const MediaPrompt mp = encode_media_prompt(vlm.tokenizer(), prompt, mo);
   vlm.llm().reset();  // each question starts a fresh conversation
   std::vector<float> logits = vlm.prefill(mp.ids, {vlm.preprocess(a.image)}, mp.instruction);

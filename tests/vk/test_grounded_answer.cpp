@@ -40,5 +40,26 @@ TEST_F(GroundedAnswer, RegionBecomesTheModelsBoxTextAndTheAnswerIsParsed) {
   EXPECT_THROW(llm::ground(vlm, kModels + "/images/photo_50x33.jpg", o), InputError);
 }
 
+// Kosmos-2: <grounding> is put before the prompt, the prompt takes Kosmos2Processor's layout, and
+// the text the boxes are read from is the whole decoded sequence after the image, so the cleaned
+// text starts with the prompt's words.
+TEST_F(GroundedAnswer, Kosmos2ReadsTheWholeSequenceAfterTheImage) {
+  plugin::PluginRegistry registry{{FACET_PLUGIN_DIR}};
+  Executor ex(ctx());
+  llm::VlmSession vlm(pipeline::model_pipeline(pipeline::ModelFolder::open(kModels + "/kosmos2_tiny")), registry, ctx(), ex);
+  llm::GroundOptions o;
+  o.prompt = "An image of";
+  o.max_tokens = 6;
+  llm::GroundedAnswer a = llm::ground(vlm, kModels + "/images/photo_50x33.jpg", o);
+  EXPECT_EQ(a.format, grounding::Format::Kosmos2);
+  EXPECT_EQ(a.prompt, "<grounding>An image of");
+  EXPECT_EQ(a.raw.rfind("<grounding>", 0), 0u) << a.raw;
+  EXPECT_NE(a.raw.find(vlm.tokenizer().decode(a.reply.tokens, false)), std::string::npos);
+  EXPECT_EQ(a.grounding.text.rfind("An image of", 0), 0u) << a.grounding.text;
+  // Boxes are Kosmos-2 cells of the square the image was resized to, so in original pixels.
+  for (const auto& e : a.grounding.entities)
+    for (const auto& b : e.boxes) EXPECT_TRUE(b.x2 <= 50 && b.y2 <= 33);
+}
+
 }  // namespace
 }  // namespace facet::test
