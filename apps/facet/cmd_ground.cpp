@@ -2,11 +2,12 @@
 // the cleaned answer with its entities and boxes in the original image's pixels (or JSON, as
 // DESIGN.md §4 gives it), and with --draw the image with labelled boxes.
 #include <iostream>
-#include <sstream>
 
 #include "cli_common.hpp"
 #include "graph/executor.hpp"
 #include "grounding/draw.hpp"
+#include "grounding/json.hpp"
+#include "grounding_output.hpp"
 #include "io/image_write.hpp"
 #include "llm/grounded_answer.hpp"
 #include "util/error.hpp"
@@ -22,32 +23,6 @@ struct GroundCliOptions {
   llm::SamplerOptions sampler;
   bool json = false;
 };
-
-grounding::Box parse_region(const std::string& s) {
-  grounding::Box b;
-  char c1 = 0, c2 = 0, c3 = 0;
-  std::istringstream in(s);
-  if (!(in >> b.x1 >> c1 >> b.y1 >> c2 >> b.x2 >> c3 >> b.y2) || c1 != ',' || c2 != ',' || c3 != ',' || !(in >> std::ws).eof())
-    throw UsageError("--region must be X1,Y1,X2,Y2 in pixels of the image, got '" + s + "'");
-  return b;
-}
-
-std::string box_text(const grounding::Box& b) {
-  std::ostringstream s;
-  s.precision(1);
-  s << std::fixed << "[" << b.x1 << ", " << b.y1 << ", " << b.x2 << ", " << b.y2 << "]" << (b.clipped ? " (clipped)" : "");
-  return s.str();
-}
-
-nlohmann::json grounding_json(const grounding::Grounding& g) {
-  nlohmann::json entities = nlohmann::json::array();
-  for (const auto& e : g.entities) {
-    nlohmann::json boxes = nlohmann::json::array(), clipped = nlohmann::json::array();
-    for (const auto& b : e.boxes) boxes.push_back({b.x1, b.y1, b.x2, b.y2}), clipped.push_back(b.clipped);
-    entities.push_back({{"phrase", e.phrase}, {"span", {e.start, e.end}}, {"boxes", boxes}, {"clipped", clipped}});
-  }
-  return {{"text", g.text}, {"entities", entities}, {"warnings", g.warnings}};
-}
 
 }  // namespace
 
@@ -83,15 +58,11 @@ void add_ground(CLI::App& app, GlobalOptions& g, Action& run) {
       if (!o->draw.empty()) io::write_png(o->draw, grounding::draw(a.image, a.grounding));
       for (const auto& w : a.grounding.warnings) std::cerr << "warning: " << w << "\n";
       if (o->json) {
-        std::cout << grounding_json(a.grounding).dump() << "\n";
+        std::cout << grounding::to_json(a.grounding).dump() << "\n";
         return 0;
       }
       std::cout << a.grounding.text << "\n";
-      for (const auto& e : a.grounding.entities) {
-        std::cout << "  " << (e.phrase.empty() ? "(no phrase)" : e.phrase) << ":";
-        for (const auto& b : e.boxes) std::cout << " " << box_text(b);
-        std::cout << "\n";
-      }
+      print_entities(std::cout, a.grounding);
       if (a.grounding.entities.empty()) std::cout << "  (no boxes; the model wrote: " << a.raw << ")\n";
       if (!o->draw.empty()) std::cout << "boxes drawn: " << o->draw << "\n";
       return 0;

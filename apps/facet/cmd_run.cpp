@@ -1,16 +1,23 @@
 // facet run: a pipeline from a TOML file or a model folder. Pipelines of file inputs run once and
 // print their outputs; pipelines with a language model (an input of type tokens) take --image and
 // --prompt/--raw-prompt, run encoders, adapters and the prompt's prefill in one submission, and
-// stream the answer (or print it as --json with tokens and per-stage timings).
+// stream the answer (or print it as --json with tokens and per-stage timings). Pipelines with an
+// input of type boxes take --region (original pixels, "<region>" in the prompt); pipelines with
+// [grounding] read the boxes of the answer as facet ground does (--json "grounding", --draw).
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "cli_common.hpp"
 #include "graph/executor.hpp"
+#include "grounding/draw.hpp"
+#include "grounding/json.hpp"
+#include "grounding_output.hpp"
+#include "io/image_write.hpp"
 #include "io/npy.hpp"
 #include "llm/chat.hpp"
 #include "llm/generation.hpp"
+#include "llm/grounded_answer.hpp"
 #include "llm/media_prompt.hpp"
 #include "llm/vlm_session.hpp"
 #include "pipeline/model_pipeline.hpp"
@@ -23,7 +30,8 @@ namespace facet::cli {
 namespace {
 struct RunOptions {
   std::string pipeline, model;
-  std::vector<std::string> images;
+  std::vector<std::string> images, regions;
+  std::string draw;
   std::string prompt, raw_prompt, chat_template, system;
   std::vector<std::string> stops;
   int max_tokens = 256;
@@ -46,9 +54,21 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
     throw UsageError("this pipeline has a language model: give --prompt (a chat message) or --raw-prompt (text as written)");
   llm::VlmSession vlm(spec, registry, ctx, executor, o.session);
   if (!o.images.empty() && !vlm.takes_images()) throw InputError("'" + spec.path + "' takes no images, but --image was given");
+  if (!o.regions.empty() && !vlm.takes_regions())
+    throw InputError("'" + spec.path + "' takes no regions (no input of type boxes), but --region was given");
+  if (!o.draw.empty() && spec.grounding.format.empty())
+    throw UsageError("--draw needs a pipeline with a [grounding] table (the format the model writes boxes in)");
+  if ((!o.regions.empty() || !o.draw.empty()) && o.images.empty()) throw UsageError("--region and --draw need an --image");
   auto t0 = std::chrono::steady_clock::now();
   std::vector<HostTensor> pixels;
-  for (const auto& path : o.images) pixels.push_back(vlm.load_image(path));
+  io::RgbImage first;  // regions, boxes and the drawing refer to the first image
+  for (const auto& path : o.images) {
+    io::RgbImage image = io::load_image(path);
+    pixels.push_back(vlm.preprocess(image));
+    if (pixels.size() == 1) first = std::move(image);
+  }
+  llm::Regions regions{first.width, first.height, {}};
+  for (const auto& r : o.regions) regions.boxes.push_back(parse_region(r));
   const double preprocess_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
   llm::MediaPromptOptions mo;
@@ -59,9 +79,11 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
   }
   mo.images = static_cast<int64_t>(pixels.size());
   mo.rows_per_image = vlm.rows_per_image();
+  mo.regions = static_cast<int64_t>(regions.boxes.size());
+  mo.rows_per_region = vlm.rows_per_region();
   const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), o.raw_prompt.empty() ? o.prompt : o.raw_prompt, mo);
   if (prompt.ids.empty()) throw InputError("the prompt has no tokens");
-  std::vector<float> logits = vlm.prefill(prompt.ids, pixels, prompt.instruction);
+  std::vector<float> logits = vlm.prefill(prompt.ids, pixels, prompt.instruction, regions);
   const llm::PrefillTimes prefill = vlm.last_prefill();
 
   std::vector<int32_t> end_ids = llm::model_eos_ids(vlm.model());
@@ -71,6 +93,13 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
   for (int32_t id : prompt.ids)
     if (id >= 0) history.push_back(id);
   llm::Generation out = llm::generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, o.stops, o.max_tokens, o.json ? llm::TextCallback{} : print_text);
+  std::optional<llm::ReadBoxes> boxes;  // [grounding]: the answer's boxes on the first image
+  if (!spec.grounding.format.empty() && !pixels.empty()) {
+    boxes = llm::read_boxes(vlm.tokenizer(), grounding::parse_format(spec.grounding.format), prompt.ids, out,
+                            vlm.frame(first.width, first.height));
+    for (const auto& w : boxes->grounding.warnings) std::cerr << "warning: " << w << "\n";
+    if (!o.draw.empty()) io::write_png(o.draw, grounding::draw(first, boxes->grounding));
+  }
   if (o.json) {
     nlohmann::json stages = nlohmann::json::array();
     for (const auto& s : prefill.stages) stages.push_back({{"stage", s.stage}, {"gpu_ms", s.gpu_ms}});
@@ -85,9 +114,13 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
                        {"decode_ms", out.decode_ms},
                        {"decode_tokens_per_s", out.decode_ms > 0 ? 1000.0 * static_cast<double>(out.decode_steps) / out.decode_ms : 0.0},
                        {"stages", stages}}}};
+    if (vlm.takes_regions()) j["region_tokens"] = mo.regions * mo.rows_per_region;
+    if (boxes) j["grounding"] = grounding::to_json(boxes->grounding);
     std::cout << j.dump() << "\n";
   } else {
     std::cout << "\n";
+    if (boxes) print_entities(std::cout, boxes->grounding);
+    if (!o.draw.empty()) std::cout << "boxes drawn: " << o.draw << "\n";
   }
   return 0;
 }
@@ -100,6 +133,8 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("pipeline", o->pipeline, "Pipeline TOML file");
   cmd->add_option("--model", o->model, "Model folder run without a TOML file: LLaVA (llava-hf or the LLaVA repository's layout) or a language model");
   cmd->add_option("--image", o->images, "Image for the pipeline's image input (repeatable; in the order of the <image> markers)");
+  cmd->add_option("--region", o->regions, "A region X1,Y1,X2,Y2 in pixels of the first image for a pipeline with a boxes input (repeatable; in the order of the <region> markers)");
+  cmd->add_option("--draw", o->draw, "For a pipeline with [grounding]: write the first image with the answer's boxes drawn to this PNG file");
   cmd->add_option("--prompt", o->prompt, "User message, put in the model's chat template (one <image>\\n per image leads it unless it has <image> markers)");
   cmd->add_option("--raw-prompt", o->raw_prompt, "Prompt sent as written, <image> marking where each image goes");
   cmd->add_option("--max-tokens", o->max_tokens, "New tokens at most (default 256)")->check(CLI::Range(0, 1 << 20));
@@ -119,7 +154,7 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
       pipeline::PipelineSpec spec = load_pipeline_spec(o->pipeline, o->model);
       plugin::PluginRegistry registry(plugin_search_paths(g, spec));
       const bool language = has_language_model(spec);
-      if (!language && (!o->images.empty() || !o->prompt.empty() || !o->raw_prompt.empty()))
+      if (!language && (!o->images.empty() || !o->regions.empty() || !o->prompt.empty() || !o->raw_prompt.empty()))
         throw UsageError("'" + spec.path + "' has no language model (no input of type tokens); --image and --prompt do not apply");
       std::unique_ptr<pipeline::Pipeline> p;
       if (!language) p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched

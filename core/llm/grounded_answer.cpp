@@ -64,19 +64,26 @@ GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const Grou
     if (id >= 0) history.push_back(id);
   a.reply = generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens, o.on_text);
 
-  // The text the boxes are read from: location tokens are often special tokens, so it is decoded
-  // with them kept. Kosmos-2's post-processing reads the whole sequence after the image.
-  std::vector<int32_t> ids;
-  if (a.format == Format::Kosmos2) {
-    size_t after_image = 0;
-    for (size_t i = 0; i < mp.ids.size(); ++i)
-      if (mp.ids[i] < 0) after_image = i + 1;
-    ids.assign(mp.ids.begin() + static_cast<std::ptrdiff_t>(after_image), mp.ids.end());
-  }
-  ids.insert(ids.end(), a.reply.tokens.begin(), a.reply.tokens.end());
-  a.raw = a.format == Format::Shikra || a.format == Format::Qwen25 ? a.reply.text : vlm.tokenizer().decode(ids, false);
-  a.grounding = grounding::parse(a.format, a.raw, frame);
+  ReadBoxes boxes = read_boxes(vlm.tokenizer(), a.format, mp.ids, a.reply, frame);
+  a.raw = std::move(boxes.raw);
+  a.grounding = std::move(boxes.grounding);
   return a;
+}
+
+ReadBoxes read_boxes(const text::Tokenizer& tokenizer, grounding::Format format, const std::vector<int32_t>& prompt_ids,
+                     const Generation& reply, const grounding::Frame& frame) {
+  std::vector<int32_t> ids;
+  if (format == Format::Kosmos2) {
+    size_t after_image = 0;
+    for (size_t i = 0; i < prompt_ids.size(); ++i)
+      if (prompt_ids[i] < 0) after_image = i + 1;
+    ids.assign(prompt_ids.begin() + static_cast<std::ptrdiff_t>(after_image), prompt_ids.end());
+  }
+  ids.insert(ids.end(), reply.tokens.begin(), reply.tokens.end());
+  ReadBoxes out;
+  out.raw = format == Format::Shikra || format == Format::Qwen25 ? reply.text : tokenizer.decode(ids, false);
+  out.grounding = grounding::parse(format, out.raw, frame);
+  return out;
 }
 
 }  // namespace facet::llm

@@ -15,13 +15,10 @@
 
 namespace facet::llm {
 
-// Where a region box goes in a prompt.
-inline constexpr const char* kRegionMarker = "<region>";
-
 struct GroundOptions {
   std::string prompt;                        // empty: the format's default request
   std::optional<grounding::Format> format;   // nullopt: the one the model writes (from its model_type)
-  std::optional<grounding::Box> region;      // original pixels; replaces "<region>" (appended without one)
+  std::optional<grounding::Box> region;      // original pixels; its box text replaces "<region>" (appended without one)
   int max_tokens = 128;
   SamplerOptions sampler;
   TextCallback on_text;                      // the answer as it is generated
@@ -37,5 +34,16 @@ struct GroundedAnswer {
 };
 
 GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const GroundOptions& options);
+
+// The boxes of an answer (ground, and facet run of a pipeline with [grounding]): the text they are
+// read from — decoded with location tokens kept, since they are often special tokens; for Kosmos-2
+// the prompt after its last media row, then the answer, as its post-processing reads the whole
+// sequence — parsed in `format` and mapped to the original image through `frame`.
+struct ReadBoxes {
+  std::string raw;                 // the text the boxes were read from
+  grounding::Grounding grounding;  // cleaned text, entities in original pixels, warnings
+};
+ReadBoxes read_boxes(const text::Tokenizer& tokenizer, grounding::Format format, const std::vector<int32_t>& prompt_ids,
+                     const Generation& reply, const grounding::Frame& frame);
 
 }  // namespace facet::llm

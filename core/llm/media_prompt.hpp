@@ -13,6 +13,12 @@
 // split at the markers and each piece encoded on its own, only the first with BOS, as LLaVA's
 // tokenizer_image_token does. Special-token literals typed by the user stay text.
 //
+// Regions (pipelines with an input of type "boxes"): each "<region>" marks where a region's rows
+// go, in the order of the regions given; their rows follow all the images' rows in the media. The
+// number of markers must equal the number of regions (InputError). A region marker is tokenized
+// as an image marker is (the "<image>" token, or a split). In pipelines without regions
+// (rows_per_region 0) "<region>" is plain text.
+//
 // The prompt also gives the instruction of pipelines with an input of type "instruction"
 // (InstructBLIP's Q-Former): the prompt as the user wrote it (chat or raw), without its markers,
 // whitespace trimmed at both ends.
@@ -29,10 +35,12 @@
 namespace facet::llm {
 
 inline constexpr const char* kImageMarker = "<image>";
+inline constexpr const char* kRegionMarker = "<region>";
 
 struct MediaPrompt {
   std::vector<int32_t> ids;  // token ids; -1 - r: row r of the media
   int64_t images = 0;
+  int64_t regions = 0;
   std::string instruction;
 };
 
@@ -46,6 +54,8 @@ struct MediaPromptOptions {
   int64_t images = 0;                // images given with the prompt
   int64_t rows_per_image = 0;        // media rows each image contributes
   PromptLayout layout = PromptLayout::Markers;
+  int64_t regions = 0;               // regions given with the prompt
+  int64_t rows_per_region = 0;       // media rows each region contributes; 0: "<region>" is text
 };
 
 MediaPrompt encode_media_prompt(const text::Tokenizer& tokenizer, const std::string& prompt, const MediaPromptOptions& options);

@@ -9,6 +9,11 @@
 // An input of type "instruction" (at most one; it may feed only stages that read the image input)
 // is the prompt's instruction, tokenized with that input's tokenizer and given to every image's
 // copy of those stages (InstructBLIP's instruction-aware Q-Former).
+// An input of type "boxes" (at most one) takes regions: the stages that depend on it (a grounding
+// component such as grounding_regions) run once per prompt, reading the first image's copy of the
+// stages they share with the image path, and their rows follow the images' rows in the media.
+// Regions are given in the original image's pixels and mapped to the pixels the model saw through
+// frame(); they refer to the first image.
 // Tensors stay on the device from the pixels to the logits. Decoding then feeds one token at a
 // time through the LLM stage alone, whose KV cache (states named after the stage) is shared.
 //
@@ -41,6 +46,12 @@ struct PrefillTimes {
   std::vector<StageTime> stages;  // per stage, in pipeline order, when the context profiles
 };
 
+// Regions on the first image of a prompt, in its original pixels (after EXIF orientation).
+struct Regions {
+  int64_t image_width = 0, image_height = 0;
+  std::vector<grounding::Box> boxes;
+};
+
 class VlmSession {
  public:
   // InputError (3) / PluginError (4) with the pipeline file's positions for a malformed pipeline.
@@ -60,6 +71,8 @@ class VlmSession {
   }
   bool takes_images() const { return image_input_ >= 0; }
   int64_t rows_per_image() const { return rows_per_image_; }
+  bool takes_regions() const { return boxes_input_ >= 0; }
+  int64_t rows_per_region() const { return rows_per_region_; }
 
   // Decoded and preprocessed as the image input says; InputError naming the file.
   HostTensor load_image(const std::string& path) const { return preprocess(io::load_image(path)); }
@@ -69,11 +82,15 @@ class VlmSession {
   // How an image of width x height relates to what the model sees after preprocess().
   grounding::Frame frame(int64_t width, int64_t height) const;
 
-  // Feeds the prompt's ids (negative ids reference rows of the images, in order) and returns the
-  // logits after the last one. With images, one submission runs encoders, adapters and the LLM;
-  // `instruction` (MediaPrompt::instruction) feeds the instruction input when there is one.
+  // Feeds the prompt's ids (negative ids reference rows of the images, in order, then of the
+  // regions) and returns the logits after the last one. With images, one submission runs encoders,
+  // adapters, region stages and the LLM; `instruction` (MediaPrompt::instruction) feeds the
+  // instruction input when there is one. InputError for regions without an image or a regions
+  // input, a malformed box, or a box outside the image or outside what the model saw of it.
   std::vector<float> prefill(const std::vector<int32_t>& ids, const std::vector<HostTensor>& pixels,
-                             const std::string& instruction);
+                             const std::string& instruction, const Regions& regions = {});
+  // The regions' boxes in pixels of the image the model saw, f32 [R, 4], checked as prefill does.
+  HostTensor region_boxes(const Regions& regions) const;
   bool takes_instruction() const { return instruction_input_ >= 0; }
   // The ids the instruction input is given for `instruction` (its tokenizer, with special tokens).
   std::vector<int32_t> instruction_ids(const std::string& instruction) const;
@@ -81,17 +98,19 @@ class VlmSession {
   LlmSession& llm() { return *llm_; }
 
  private:
-  pipeline::PipelineSpec with_images(int64_t images, int64_t tokens, const std::vector<int32_t>& instruction) const;
+  bool is_region_ref(const pipeline::PortRef& r) const;  // a port of a region stage
+  pipeline::PipelineSpec with_images(int64_t images, int64_t regions, int64_t tokens, const std::vector<int32_t>& instruction) const;
 
   pipeline::PipelineSpec spec_;
   plugin::PluginRegistry& registry_;
   vk::Context& ctx_;
   Executor& executor_;
-  int image_input_ = -1, tokens_input_ = -1, positions_input_ = -1, instruction_input_ = -1;
+  int image_input_ = -1, tokens_input_ = -1, positions_input_ = -1, instruction_input_ = -1, boxes_input_ = -1;
   size_t llm_stage_ = 0;
-  std::vector<bool> per_image_;  // by stage: depends on the image input
+  std::vector<bool> per_image_;  // by stage: depends on the image input (and not on the boxes input)
+  std::vector<bool> region_stage_;  // by stage: depends on the boxes input
   io::ImageProcessorConfig processor_;
-  int64_t rows_per_image_ = 0;
+  int64_t rows_per_image_ = 0, rows_per_region_ = 0;
   std::unique_ptr<pipeline::ModelFolder> model_;
   std::unique_ptr<text::Tokenizer> tokenizer_;
   std::unique_ptr<text::Tokenizer> instruction_tokenizer_;

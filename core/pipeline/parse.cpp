@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "grounding/formats.hpp"
 #include "pipeline/spec.hpp"
 #include "util/error.hpp"
 
@@ -87,7 +88,7 @@ class Parser {
   }
 
   void parse(const toml::table& root) {
-    check_keys(root, {"schema_version", "runtime", "input", "stage", "output", "chat"}, "the pipeline");
+    check_keys(root, {"schema_version", "runtime", "input", "stage", "output", "chat", "grounding"}, "the pipeline");
     const toml::node* sv = root.get("schema_version");
     if (!sv) fail(SourcePos{1, 1}, "missing 'schema_version' (this facet reads schema_version = " + std::to_string(kSchemaVersion) + ")");
     if (!sv->is_integer()) fail(*sv, "'schema_version' must be an integer");
@@ -108,6 +109,20 @@ class Parser {
     for (const auto& e : *stages) parse_stage(e);
     if (const toml::node* out = root.get("output")) parse_output(*out);
     if (const toml::node* chat = root.get("chat")) parse_chat(*chat);
+    if (const toml::node* g = root.get("grounding")) parse_grounding(*g);
+  }
+
+  void parse_grounding(const toml::node& n) {
+    const toml::table* t = n.as_table();
+    if (!t) fail(n, "[grounding] must be a table");
+    check_keys(*t, {"format"}, "[grounding]");
+    spec_.grounding.pos = pos(n);
+    spec_.grounding.format = get_string(*t, "format", "[grounding]", true);
+    try {
+      grounding::parse_format(spec_.grounding.format);
+    } catch (const InputError& e) {
+      fail(*t->get("format"), std::string("[grounding] format: ") + e.what());
+    }
   }
 
   void parse_chat(const toml::node& n) {
@@ -181,7 +196,8 @@ class Parser {
     else if (type == "tokens") in.type = InputType::Tokens;
     else if (type == "positions") in.type = InputType::Positions;
     else if (type == "instruction") in.type = InputType::Instruction;
-    else fail(*t->get("type"), "unknown input type '" + type + "' (file, image, tokens, positions, instruction)");
+    else if (type == "boxes") in.type = InputType::Boxes;
+    else fail(*t->get("type"), "unknown input type '" + type + "' (file, image, tokens, positions, instruction, boxes)");
     auto only_for = [&](const char* key, InputType want, const char* type_name) {
       if (t->get(key) && in.type != want) fail(*t->get(key), std::string("'") + key + "' applies to inputs of type " + type_name);
     };

@@ -121,7 +121,9 @@ std::unique_ptr<Pipeline> Pipeline::load(const PipelineSpec& spec_in, plugin::Pl
     }
     if (in.type != InputType::File)
       fail(in.pos, "input '" + in.id + "' is given at run time (type " +
-                       (in.type == InputType::Image ? "image: pass --image" : "tokens, positions or instruction: pass --prompt") +
+                       (in.type == InputType::Image   ? "image: pass --image"
+                        : in.type == InputType::Boxes ? "boxes: pass --region"
+                                                      : "tokens, positions or instruction: pass --prompt") +
                        "); this command runs pipelines of file inputs only");
     std::error_code ec;
     if (!fs::is_regular_file(in.file, ec)) fail(in.pos, "input '" + in.id + "': file '" + in.file + "' does not exist");

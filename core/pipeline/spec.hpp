@@ -41,8 +41,10 @@ struct PortRef {
 // commands that run language models (facet run): `Image` the preprocessed pixels of each --image
 // (the stages that depend on it run once per image), `Tokens` the prompt's token ids, `Positions`
 // their positions in the KV cache, `Instruction` the user's message without its image markers,
-// tokenized by the input's own tokenizer (InstructBLIP's Q-Former).
-enum class InputType { File, Image, Tokens, Positions, Instruction };
+// tokenized by the input's own tokenizer (InstructBLIP's Q-Former), `Boxes` the regions of
+// --region as f32 [R, 4] (x1, y1, x2, y2 in pixels of the image the model saw; the stages that
+// depend on it run once per prompt, and their rows follow the images' rows in the media).
+enum class InputType { File, Image, Tokens, Positions, Instruction, Boxes };
 
 struct InputSpec {
   std::string id;
@@ -65,6 +67,13 @@ struct ChatSpec {
   std::string system;         // system message; empty: none
   std::string fallback_template;  // used when the tokenizer has no template Facet recognises
   std::string prompt_layout;      // "": <image> markers (media_prompt); "kosmos2": Kosmos2Processor's (set in code)
+  SourcePos pos;
+};
+
+// How the language model writes boxes ([grounding]): `facet run` parses its answer into entities
+// in the original image's pixels. Empty format: the pipeline declares no grounding.
+struct GroundingSpec {
+  std::string format;  // a grounding::Format name ("shikra", "kosmos2", ...), checked while parsing
   SourcePos pos;
 };
 
@@ -98,6 +107,7 @@ struct PipelineSpec {
   std::vector<PortRef> outputs;  // empty: every stage output no other stage consumes
   SourcePos outputs_pos;
   ChatSpec chat;
+  GroundingSpec grounding;
 
   std::string where(const SourcePos& p) const;  // "file:line:column"
 };

@@ -183,6 +183,18 @@ expect 2 "--format: yolo not in" -- facet ground --model "$models/llava_tiny" --
 expect 3 "takes no images" -- facet ground --model "$models/llama_tiny" --image "$img"
 expect 2 "--image is required" -- facet ground --model "$models/llava_tiny"
 
+# facet run --region: GPT4RoI-style region rows after the image's (the shipped pipeline with the
+# tiny tower's 30-pixel crop); [grounding] adds the answer's boxes (none from the random model).
+sed 's/image_size = 336/image_size = 30/' "$src/docs/pipelines/llava-1.5-regions.toml" > "$work/regions.toml"
+export LLAVA_DIR="$models/llava_tiny" REGIONS_WEIGHTS="$models/regions_tiny.safetensors"
+expect 0 '^\{"grounding":\{"entities":\[\],"text":"[^"]*","warnings":\[\]\},"image_tokens":25,"prompt_tokens":47,"region_tokens":2,.*"tokens":\[24356,1703,1703,1703\]' -- facet run "$work/regions.toml" --image "$img" --region 15,8,35,25 --region 36,5,49,20 --prompt "What is in <region> and <region>?" --max-tokens 4 --json --draw "$work/regions.png"
+if head -c 8 "$work/regions.png" | od -An -c | grep -q 'P   N   G'; then echo "ok: run --draw wrote a PNG"; else echo "FAIL: run --draw wrote no PNG"; fails=$((fails + 1)); fi
+expect 3 "the prompt has 1 <region> marker but 2 regions were given" -- facet run "$work/regions.toml" --image "$img" --region 15,8,35,25 --region 36,5,49,20 --prompt "What is in <region>?"
+expect 3 "region 1 \[60, 5, 70, 20\] lies outside the image \(50 x 33 pixels\)" -- facet run "$work/regions.toml" --image "$img" --region 60,5,70,20 --prompt "What is in <region>?"
+expect 3 "takes no regions" -- facet run --model "$models/llava_tiny" --image "$img" --region 15,8,35,25 --prompt "What is in <region>?"
+expect 2 "--region must be X1,Y1,X2,Y2" -- facet run "$work/regions.toml" --image "$img" --region 1,2 --prompt "<region>"
+expect 2 "--draw needs a pipeline with a \[grounding\] table" -- facet run --model "$models/llava_tiny" --image "$img" --prompt "hi" --draw "$work/x.png"
+
 # facet mmvp on a folder in the MMVP layout (tests/data/mmvp): the tiny LLaVA's greedy answers are
 # graded right, wrong and unanswered; pairs, patterns (from --patterns), JSONL and chart.
 mm="$src/tests/data/mmvp"
