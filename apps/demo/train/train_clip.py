@@ -294,7 +294,8 @@ def model_card(info, config):
     for name, z in info["metrics"]["zero_shot"].items():
         lines.append(f"| {name} | {z['images']} | {100 * z['colour']:.1f}% | {100 * z['shape']:.1f}% | "
                      f"{100 * z['colour_and_shape']:.1f}% |")
-    lines += ["", "MMVP-VLM-style pairs of the world (pair accuracy; chance is 25%):", "",
+    lines += ["", "MMVP-VLM-style pairs of the world (pair accuracy: both statements must pick their own image;",
+              "random guessing scores 25%, a model blind to the pattern that prefers one image for both 0%):", "",
               "| pattern | pairs | accuracy |", "| --- | --- | --- |"]
     for name, m in info["metrics"]["mmvp_vlm"].items():
         lines.append(f"| {name} | {m['pairs']} | {100 * m['accuracy']:.1f}% |")
