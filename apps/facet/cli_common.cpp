@@ -25,6 +25,8 @@ CLI::Validator finite_range(double lo, double hi) {
         size_t used = 0;
         try {
           v = std::stod(in, &used);
+        } catch (const std::out_of_range&) {
+          return "'" + in + "' is not a finite number";
         } catch (const std::exception&) {
           return "'" + in + "' is not a number";
         }

@@ -53,9 +53,9 @@ struct MediaPromptOptions {
   std::string system;                // chat system message (empty: none)
   int64_t images = 0;                // images given with the prompt
   int64_t rows_per_image = 0;        // media rows each image contributes
-  PromptLayout layout = PromptLayout::Markers;
   int64_t regions = 0;               // regions given with the prompt
   int64_t rows_per_region = 0;       // media rows each region contributes; 0: "<region>" is text
+  PromptLayout layout = PromptLayout::Markers;
 };
 
 MediaPrompt encode_media_prompt(const text::Tokenizer& tokenizer, const std::string& prompt, const MediaPromptOptions& options);

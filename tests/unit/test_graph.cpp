@@ -9,7 +9,7 @@ namespace facet {
 namespace {
 
 TEST(Registry, CoreOpsAreRegisteredExplicitly) {
-  EXPECT_EQ(core_ops().names(), (std::vector<std::string>{"add", "argmax", "attention", "concat", "convert", "copy", "dispatch", "fill", "geglu", "geglu_tanh", "gelu", "gelu_tanh", "get_rows", "group_norm", "im2col", "index_of", "layer_norm", "matmul", "mul", "permute", "quick_gelu", "relu", "resize_bicubic", "rms_norm", "roi_align", "rope", "set_rows", "silu", "slice", "softmax", "splice_rows", "swiglu", "top_k"}));
+  EXPECT_EQ(core_ops().names(), (std::vector<std::string>{"add", "argmax", "attention", "concat", "conv2d", "convert", "copy", "dispatch", "fill", "geglu", "geglu_tanh", "gelu", "gelu_tanh", "get_rows", "group_norm", "im2col", "index_of", "layer_norm", "matmul", "mul", "permute", "quick_gelu", "relu", "resize_bicubic", "rms_norm", "roi_align", "rope", "set_rows", "silu", "slice", "softmax", "splice_rows", "swiglu", "top_k", "upsample_nearest"}));
 }
 
 TEST(Registry, UnknownOpIsAnInputErrorListingKnownOps) {
@@ -17,7 +17,7 @@ TEST(Registry, UnknownOpIsAnInputErrorListingKnownOps) {
     core_ops().get("conv9d");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown op 'conv9d' (known: add, argmax, attention, concat, convert, copy"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("unknown op 'conv9d' (known: add, argmax, attention, concat, conv2d, convert, copy"), std::string::npos);
   }
 }
 
