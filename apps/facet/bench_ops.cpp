@@ -10,8 +10,6 @@
 
 namespace facet::bench {
 
-namespace {
-
 HostTensor random_tensor(const TensorDesc& d, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
@@ -19,6 +17,14 @@ HostTensor random_tensor(const TensorDesc& d, uint32_t seed) {
   for (float& x : v) x = u(rng);
   return HostTensor::from_f32(d, v);
 }
+
+std::string dims(std::initializer_list<int64_t> d) {
+  std::string s = "[";
+  for (int64_t x : d) s += (s.size() > 1 ? "," : "") + std::to_string(x);
+  return s + "]";
+}
+
+namespace {
 
 // Well-formed random K-quant blocks (Q4_K, Q6_K): random quant bytes, small finite f16 scales.
 std::vector<uint8_t> random_k_blocks(DType t, int64_t elements, uint32_t seed) {
@@ -35,11 +41,7 @@ std::vector<uint8_t> random_k_blocks(DType t, int64_t elements, uint32_t seed) {
   return b;
 }
 
-std::string dims(std::initializer_list<int64_t> d) {
-  std::string s = "[";
-  for (int64_t x : d) s += (s.size() > 1 ? "," : "") + std::to_string(x);
-  return s + "]";
-}
+}  // namespace
 
 // y[M,N] = x[M,K] W[N,K]^T with W a constant of dtype wt.
 OpCase matmul(const std::string& name, int64_t M, int64_t K, int64_t N, DType wt) {
@@ -67,6 +69,8 @@ OpCase matmul(const std::string& name, int64_t M, int64_t K, int64_t N, DType wt
   };
   return c;
 }
+
+namespace {
 
 // A one-input op over [rows, cols] (inputs: x, plus a [cols] weight for norms).
 OpCase rowwise(const std::string& name, const std::string& op, int64_t rows, int64_t cols, int n_params, double flops_per_elem) {
@@ -120,6 +124,8 @@ OpCase convert(const std::string& name, int64_t n, DType to) {
   return c;
 }
 
+}  // namespace
+
 OpCase attention(const std::string& name, int64_t tq, int64_t tk, int64_t heads, int64_t d, bool causal) {
   OpCase c;
   c.name = name;
@@ -139,6 +145,8 @@ OpCase attention(const std::string& name, int64_t tq, int64_t tk, int64_t heads,
   };
   return c;
 }
+
+namespace {
 
 // The best k of each row of logits [rows, cols] (top_k indices).
 OpCase top_k(const std::string& name, int64_t rows, int64_t cols, int64_t k) {
@@ -185,7 +193,7 @@ OpCase roi_align(const std::string& name, int64_t side, int64_t channels, int64_
 std::vector<OpCase> op_cases() {
   // LLaMA of 110M parameters: dim 768, 12 heads, ff 2048, vocab 32000; prompt 128, decode 1.
   // ViT-L/14: dim 1024, ff 4096, 16 heads, 257 tokens at 224 px, 577 at 336 px.
-  return {
+  std::vector<OpCase> cases = {
       matmul("square.512", 512, 512, 512, DType::F32),
       matmul("llama110m.attn_q.prefill", 128, 768, 768, DType::F32),
       matmul("llama110m.ffn_up.prefill", 128, 768, 2048, DType::F16),
@@ -221,6 +229,8 @@ std::vector<OpCase> op_cases() {
       top_k("llama110m.top_k.decode", 1, 32000, 40),
       roi_align("vitl14.roi_align.336", 24, 1024, 100),
   };
+  for (OpCase& c : sd_op_cases()) cases.push_back(std::move(c));
+  return cases;
 }
 
 }  // namespace facet::bench

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,15 @@ struct OpResult {
 };
 
 std::vector<OpCase> op_cases();
+// Stable Diffusion 1.5 UNet/VAE shapes (bench_ops_sd.cpp), part of op_cases().
+std::vector<OpCase> sd_op_cases();
+
+// Case builders shared by the case lists.
+HostTensor random_tensor(const TensorDesc& d, uint32_t seed);  // uniform in [-1, 1]
+std::string dims(std::initializer_list<int64_t> d);            // "[a,b,c]"
+// y[M,N] = x[M,K] W[N,K]^T with W a constant of dtype wt.
+OpCase matmul(const std::string& name, int64_t M, int64_t K, int64_t N, DType wt);
+// attention of q [tq, heads, d] over k, v [tk, heads, d], f32.
+OpCase attention(const std::string& name, int64_t tq, int64_t tk, int64_t heads, int64_t d, bool causal);
 
 }  // namespace facet::bench

@@ -15,6 +15,7 @@ void register_positional(OpRegistry& r);
 void register_attention(OpRegistry& r);
 void register_layout(OpRegistry& r);
 void register_conv(OpRegistry& r);
+void register_conv2d(OpRegistry& r);
 void register_resize(OpRegistry& r);
 void register_index(OpRegistry& r);
 void register_state(OpRegistry& r);
@@ -36,6 +37,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_attention(r);
   ops::register_layout(r);
   ops::register_conv(r);
+  ops::register_conv2d(r);
   ops::register_resize(r);
   ops::register_index(r);
   ops::register_state(r);
