@@ -2,11 +2,13 @@
 #extension GL_GOOGLE_include_directive : require
 // GroupNorm of x [C, S] (S = spatial positions; an image [C, H, W] is [C, H*W]) with G groups of
 // C/G channels: each group's C/G * S values are normalized with their own mean and variance (two
-// passes), then y = v * weight[c] + bias[c] when present. One workgroup per group. f32.
+// passes, biased variance as torch), then y = v * weight[c] + bias[c] when present, and with SILU
+// y * sigmoid(y). One workgroup per group. f32.
 layout(local_size_x_id = 0) in;
 #include "facet/common.glsl"
 layout(constant_id = 1) const bool CONTIGUOUS = false;
 layout(constant_id = 2) const bool HAS_AFFINE = false;
+layout(constant_id = 3) const bool SILU = false;  // y * sigmoid(y) after the affine (GroupNorm + SiLU)
 
 layout(push_constant) uniform Push { uint groups; uint group_size; uint spatial; float eps; } pc;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
@@ -36,6 +38,6 @@ void main() {
       uint c = (base + i) / pc.spatial;
       v = v * weight[c] + bias[c];
     }
-    y[base + i] = v;
+    y[base + i] = SILU ? v / (1.0 + exp(-v)) : v;
   }
 }

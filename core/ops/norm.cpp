@@ -93,7 +93,8 @@ void add_norm(OpRegistry& r, const char* name, bool rms, double default_eps) {
 
 }  // namespace
 
-// group_norm(x [C, ...spatial], [weight [C], bias [C]]), attrs groups (required), eps (1e-5).
+// group_norm(x [C, ...spatial], [weight [C], bias [C]]), attrs groups (required), eps (1e-5),
+// silu (0/1: y * sigmoid(y) after the affine, the GroupNorm + SiLU pair of ResNet blocks).
 TensorDesc infer_group_norm(const std::vector<const Value*>& in, const Attrs& attrs, const std::string& node) {
   if (in.size() != 1 && in.size() != 3) throw InputError(node + ": group_norm takes x, or x, weight and bias");
   expect_dtype(*in[0], DType::F32, node, "input");
@@ -108,6 +109,10 @@ TensorDesc infer_group_norm(const std::vector<const Value*>& in, const Attrs& at
     if (in[i]->desc.rank != 1 || in[i]->desc.dims[0] != x.dims[0])
       throw InputError(node + ": group_norm " + (i == 1 ? "weight" : "bias") + " must be f32 [" + std::to_string(x.dims[0]) + "]");
   }
+  auto silu = attrs.find("silu");
+  if (silu != attrs.end() && (!std::holds_alternative<int64_t>(silu->second) || std::get<int64_t>(silu->second) < 0 ||
+                              std::get<int64_t>(silu->second) > 1))
+    throw InputError(node + ": group_norm attribute 'silu' must be 0 or 1");
   return x;
 }
 
@@ -124,18 +129,26 @@ void register_norm(OpRegistry& r) {
         };
         Launch l;
         l.kernel = "core/group_norm";
-        bool affine = c.inputs.size() == 3;
-        l.spec = {kRowWorkgroup, dev.quirks.contiguous_work_layout ? 1u : 0u, affine ? 1u : 0u};
+        const bool affine = c.inputs.size() == 3, silu = c.attr_int("silu", 0) != 0;
+        l.spec = {kRowWorkgroup, dev.quirks.contiguous_work_layout ? 1u : 0u, affine ? 1u : 0u, silu ? 1u : 0u};
         l.set_push(Push{static_cast<uint32_t>(groups), static_cast<uint32_t>(x.elements() / groups), static_cast<uint32_t>(spatial),
                         static_cast<float>(c.attr_float("eps", 1e-5))});
         l.groups = grid_of(static_cast<uint64_t>(groups), dev);
         l.bindings = {0, affine ? 1 : 0, affine ? 2 : 0, -1};
+        if (dev.quirks.contiguous_work_layout && dev.subgroup_arithmetic && spatial % 4 == 0 && texel_viewable(*c.inputs[0], 16, dev)) {
+          // CPU devices: one subgroup per group reading texels, no barriers (docs/benchmarks.md).
+          l.kernel = "core/group_norm_texel";
+          l.texels = {{0, VK_FORMAT_R32G32B32A32_SFLOAT}};
+          const uint64_t per_wg = kRowWorkgroup / dev.subgroup_size;
+          l.groups = grid_of((static_cast<uint64_t>(groups) + per_wg - 1) / per_wg, dev);
+        }
         return l;
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {
         const TensorDesc& x = c.inputs[0]->desc;
         const int64_t groups = c.attr_int("groups", 1), size = x.elements() / groups, spatial = x.elements() / x.dims[0];
         const double eps = c.attr_float("eps", 1e-5);
+        const bool silu = c.attr_int("silu", 0) != 0;
         for (int64_t g = 0; g < groups; ++g) {
           const float* v = &in[0][g * size];
           double mean = 0, var = 0;
@@ -149,6 +162,7 @@ void register_norm(OpRegistry& r) {
               int64_t ch = (g * size + i) / spatial;
               y = y * in[1][ch] + in[2][ch];
             }
+            if (silu) y = y / (1.0 + std::exp(-y));
             out[g * size + i] = static_cast<float>(y);
           }
         }

@@ -17,6 +17,7 @@ void register_layout(OpRegistry& r);
 void register_conv(OpRegistry& r);
 void register_conv2d(OpRegistry& r);
 void register_resize(OpRegistry& r);
+void register_upsample(OpRegistry& r);
 void register_index(OpRegistry& r);
 void register_state(OpRegistry& r);
 void register_splice(OpRegistry& r);
@@ -39,6 +40,7 @@ void register_core_ops(OpRegistry& r) {
   ops::register_conv(r);
   ops::register_conv2d(r);
   ops::register_resize(r);
+  ops::register_upsample(r);
   ops::register_index(r);
   ops::register_state(r);
   ops::register_splice(r);

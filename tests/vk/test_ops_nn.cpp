@@ -50,6 +50,52 @@ TEST_F(NnOpsTest, GatedUnits) {
   }
 }
 
+// One input [T, 2n] (diffusers' GEGLU: hidden, gate = x.chunk(2, -1); y = hidden * gelu(gate)):
+// the same as the two-input op on the halves cut by slice, with the gate second (default) or
+// first. n = 131: the storage-buffer kernel; n = 96: the texel-buffer kernel on CPU devices.
+TEST_F(NnOpsTest, GatedUnitsOfOneInputTakeHalves) {
+  for (int64_t n : {131, 96}) {
+    SCOPED_TRACE(n);
+    TensorDesc d(DType::F32, {5, 2 * n});
+    Graph g(core_ops());
+    ValueId x = g.input("x", d);
+    ValueId first = g.op("first", "slice", {x}, {{"dim", int64_t{1}}, {"start", int64_t{0}}, {"end", n}});
+    ValueId second = g.op("second", "slice", {x}, {{"dim", int64_t{1}}, {"start", n}, {"end", 2 * n}});
+    g.mark_output(g.op("geglu", "geglu", {x}), "geglu");
+    g.mark_output(g.op("geglu_halves", "geglu", {second, first}), "geglu_halves");
+    g.mark_output(g.op("swiglu", "swiglu", {x}, {{"gate", int64_t{0}}}), "swiglu");
+    g.mark_output(g.op("swiglu_halves", "swiglu", {first, second}), "swiglu_halves");
+    auto out = run_on_both_layouts(g, {{"x", random(d, 12)}}, 1e-12);
+    EXPECT_EQ(out.at("geglu").desc, TensorDesc(DType::F32, {5, n}));
+    EXPECT_EQ(out.at("geglu").to_f32(), out.at("geglu_halves").to_f32());
+    EXPECT_EQ(out.at("swiglu").to_f32(), out.at("swiglu_halves").to_f32());
+  }
+  Graph bad(core_ops());
+  ValueId odd = bad.input("odd", TensorDesc(DType::F32, {2, 7}));
+  EXPECT_THROW(bad.op("blk.2.ff.odd", "geglu", {odd}), InputError);
+  EXPECT_THROW(bad.op("blk.2.ff.gate", "geglu", {bad.input("x", TensorDesc(DType::F32, {2, 8}))}, {{"gate", int64_t{2}}}), InputError);
+}
+
+// upsample_nearest against indices written here; odd sizes, scales 2 and 3.
+TEST_F(NnOpsTest, UpsampleNearest) {
+  for (auto [c, h, w, s] : std::vector<std::array<int64_t, 4>>{{3, 5, 7, 2}, {2, 4, 9, 3}}) {
+    TensorDesc d(DType::F32, {c, h, w});
+    std::vector<float> x = random_values(d.elements(), 13);
+    Graph g(core_ops());
+    g.mark_output(g.op("up", "upsample_nearest", {g.input("x", d)}, {{"scale", s}}), "y");
+    auto out = run_on_both_layouts(g, {{"x", HostTensor::from_f32(d, x)}}, 0.0);
+    ASSERT_EQ(out.at("y").desc, TensorDesc(DType::F32, {c, h * s, w * s}));
+    const std::vector<float> y = out.at("y").to_f32();
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t i = 0; i < h * s; ++i)
+        for (int64_t j = 0; j < w * s; ++j) ASSERT_EQ(y[(ch * h * s + i) * w * s + j], x[(ch * h + i / s) * w + j / s]);
+  }
+  Graph bad(core_ops());
+  EXPECT_THROW(bad.op("up.bad", "upsample_nearest", {bad.input("x", TensorDesc(DType::F32, {4, 4}))}), InputError);
+  EXPECT_THROW(bad.op("up.scale", "upsample_nearest", {bad.input("y", TensorDesc(DType::F32, {1, 4, 4}))}, {{"scale", int64_t{0}}}),
+               InputError);
+}
+
 TEST_F(NnOpsTest, LayerNormAndRmsNorm) {
   constexpr double kThreshold = 1e-11;  // f32 accumulation over up to 4099 elements
   // cols % 4 == 0 (20, 768, 1024) take the texel-buffer kernel on CPU devices.
@@ -68,18 +114,27 @@ TEST_F(NnOpsTest, LayerNormAndRmsNorm) {
   }
 }
 
+// Spatial sizes of whole vec4s (12, 60) take the texel kernel on CPU devices; 15, 63 and 1 do not.
+// With silu = 1 the result must be silu(group_norm(x)) as two ops give it.
 TEST_F(NnOpsTest, GroupNorm) {
   constexpr double kThreshold = 1e-11;
-  for (auto [c, h, w, g] : std::vector<std::array<int64_t, 4>>{{4, 3, 5, 2}, {32, 9, 7, 8}, {6, 1, 1, 3}}) {
+  for (auto [c, h, w, g] : std::vector<std::array<int64_t, 4>>{{4, 3, 5, 2}, {32, 9, 7, 8}, {6, 1, 1, 3}, {40, 6, 10, 8}, {12, 3, 4, 3}}) {
+    SCOPED_TRACE(std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) + " groups " + std::to_string(g));
     TensorDesc xd(DType::F32, {c, h, w}), pd(DType::F32, {c});
-    check(
-        [&](Graph& gr) {
-          ValueId x = gr.input("x", xd), wt = gr.input("w", pd), b = gr.input("b", pd);
-          gr.mark_output(gr.op("gn", "group_norm", {x, wt, b}, {{"groups", g}, {"eps", 1e-6}}), "gn");
-          gr.mark_output(gr.op("gn_plain", "group_norm", {x}, {{"groups", g}}), "gn_plain");
-        },
-        {{"x", random(xd, 9)}, {"w", random(pd, 10, 1.0f)}, {"b", random(pd, 11, 1.0f)}}, kThreshold);
+    Graph gr(core_ops());
+    ValueId x = gr.input("x", xd), wt = gr.input("w", pd), b = gr.input("b", pd);
+    ValueId gn = gr.op("gn", "group_norm", {x, wt, b}, {{"groups", g}, {"eps", 1e-6}});
+    gr.mark_output(gn, "gn");
+    gr.mark_output(gr.op("gn_plain", "group_norm", {x}, {{"groups", g}}), "gn_plain");
+    gr.mark_output(gr.op("gn_silu", "group_norm", {x, wt, b}, {{"groups", g}, {"eps", 1e-6}, {"silu", int64_t{1}}}), "gn_silu");
+    gr.mark_output(gr.op("silu_of_gn", "silu", {gn}), "silu_of_gn");
+    auto out = run_on_both_layouts(gr, {{"x", random(xd, 9, 5.0f)}, {"w", random(pd, 10, 1.0f)}, {"b", random(pd, 11, 1.0f)}},
+                                   kThreshold);
+    EXPECT_LT(nmse(out.at("gn_silu").to_f32(), out.at("silu_of_gn").to_f32()), 1e-11);
   }
+  Graph bad(core_ops());
+  EXPECT_THROW(bad.op("blk.1.gn", "group_norm", {bad.input("x", TensorDesc(DType::F32, {4, 8}))}, {{"groups", int64_t{2}}, {"silu", int64_t{2}}}),
+               InputError);
 }
 
 TEST_F(NnOpsTest, SoftmaxRows) {
