@@ -161,6 +161,7 @@ Txt2ImgResult SdGenerator::txt2img(const Txt2ImgOptions& o) {
     x = sched->step(out.to_f32(), i, x, o.step_noise ? o.step_noise : &seeded);
     const double ms = ms_since(ts);
     r.unet_ms += ms;
+    r.step_ms.push_back(ms);
     if (o.progress) o.progress(i, r.timesteps.size(), r.timesteps[i], ms);
   }
   r.latents = HostTensor::from_f32(latent_desc, x);

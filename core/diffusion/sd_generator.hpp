@@ -51,6 +51,7 @@ struct Txt2ImgResult {
   std::vector<double> timesteps;
   int64_t width = 0, height = 0;
   double text_ms = 0, unet_ms = 0, vae_ms = 0;
+  std::vector<double> step_ms;  // per UNet call; the first also builds and records the graph
 };
 
 class SdGenerator {

@@ -21,17 +21,20 @@ namespace {
 
 const std::string kModel = std::string(FACET_SOURCE_DIR) + "/tests/models/sd_tiny";
 const std::string kGold = std::string(FACET_SOURCE_DIR) + "/tests/models/goldens/sd_tiny/";
+// SD 2.x form: v_prediction, use_linear_projection, heads per level [2, 3], f16 tensors, pad "!".
+const std::string kModel2 = std::string(FACET_SOURCE_DIR) + "/tests/models/sd2_tiny";
+const std::string kGold2 = std::string(FACET_SOURCE_DIR) + "/tests/models/goldens/sd2_tiny/";
 
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
 }
 
-HostTensor gold(const std::string& name) { return io::read_npy(kGold + name); }
+HostTensor gold(const std::string& name, const std::string& dir = kGold) { return io::read_npy(dir + name); }
 
 // A uint8 NPY's data (io::read_npy takes float and int32 arrays only): its last `n` bytes.
-std::vector<uint8_t> gold_u8(const std::string& name, size_t n) {
-  std::ifstream in(kGold + name, std::ios::binary);
+std::vector<uint8_t> gold_u8(const std::string& name, size_t n, const std::string& dir) {
+  std::ifstream in(dir + name, std::ios::binary);
   std::vector<uint8_t> all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string head(all.begin(), all.begin() + std::min<size_t>(all.size(), 128));
   EXPECT_NE(head.find("|u1"), std::string::npos) << name;
@@ -51,8 +54,9 @@ class SdModels : public VkTest {
     VkTest::SetUp();
     registry_ = std::make_unique<plugin::PluginRegistry>(std::vector<std::string>{FACET_PLUGIN_DIR});
     executor_ = std::make_unique<Executor>(ctx(), ExecOptions{});
-    gen_ = std::make_unique<diffusion::SdGenerator>(diffusion::SdModel::open(kModel), *registry_, ctx(), *executor_);
+    gen_ = std::make_unique<diffusion::SdGenerator>(diffusion::SdModel::open(model()), *registry_, ctx(), *executor_);
   }
+  virtual std::string model() const { return kModel; }
   void TearDown() override {
     gen_.reset();
     executor_.reset();
@@ -165,9 +169,9 @@ class ReplayNoise : public diffusion::NoiseSource {
 
 // A whole run from the golden noise: final latents (relative: they reach ~65) and the image
 // within +-2 per channel.
-void expect_run(diffusion::SdGenerator& gen, const std::string& run) {
-  SCOPED_TRACE(run);
-  const auto cases = read_json(kGold + "cases.json");
+void expect_run(diffusion::SdGenerator& gen, const std::string& run, const std::string& dir = kGold) {
+  SCOPED_TRACE(dir + run);
+  const auto cases = read_json(dir + "cases.json");
   const auto& c = cases["txt2img"][run];
   diffusion::Txt2ImgOptions o;
   o.prompt = cases["prompt"].get<std::string>();
@@ -175,26 +179,41 @@ void expect_run(diffusion::SdGenerator& gen, const std::string& run) {
   o.steps = c["steps"].get<int64_t>();
   o.cfg_scale = c["guidance_scale"].get<double>();
   o.sampler = run;
-  o.noise = gold("noise.npy");
-  ReplayNoise draws(gold("step_noise.npy").to_f32());
+  o.noise = gold("noise.npy", dir);
+  ReplayNoise draws(gold("step_noise.npy", dir).to_f32());
   o.step_noise = &draws;
   const auto r = gen.txt2img(o);
   EXPECT_EQ(draws.used() > 0, c["uses_step_noise"].get<bool>());
   std::vector<double> want_t;
   for (const auto& t : c["timesteps"]) want_t.push_back(t.get<double>());
   EXPECT_EQ(r.timesteps, want_t);
-  const double e = rel(r.latents, gold("txt2img." + run + ".final.npy"));
-  const auto want_img = gold_u8("txt2img." + run + ".image.npy", r.image.pixels.size());
+  const double e = rel(r.latents, gold("txt2img." + run + ".final.npy", dir));
+  const auto want_img = gold_u8("txt2img." + run + ".image.npy", r.image.pixels.size(), dir);
   ASSERT_EQ(want_img.size(), size_t{64 * 64 * 3});
   int worst = 0;
   for (size_t i = 0; i < r.image.pixels.size(); ++i) worst = std::max(worst, std::abs(int(r.image.pixels[i]) - int(want_img[i])));
-  std::printf("txt2img %s: final latents rel error %.3g, image max diff %d\n", run.c_str(), e, worst);
+  std::printf("txt2img %s%s: final latents rel error %.3g, image max diff %d\n", dir == kGold2 ? "sd2 " : "", run.c_str(), e, worst);
   EXPECT_LT(e, 1e-4);
   EXPECT_LE(worst, 2);
 }
 
 TEST_F(SdModels, Txt2ImgMatchesTheReferenceForEverySampler) {
   for (const char* run : {"ddim", "pndm", "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "lcm"}) expect_run(*gen_, run);
+}
+
+class Sd2Models : public SdModels {
+ protected:
+  std::string model() const override { return kModel2; }
+};
+
+TEST_F(Sd2Models, TokensAndTextStatesMatchTheReference) {
+  const auto want = read_json(kGold2 + "tokens.json");
+  EXPECT_EQ(gen_->tokens("blurry, low quality, watermark"), want["negative_ids"].get<std::vector<int32_t>>());
+  EXPECT_LT(rel(gen_->encode_text("a photo of a red car"), gold("text.prompt.last_hidden_state.npy", kGold2)), 2e-6);
+}
+
+TEST_F(Sd2Models, Txt2ImgMatchesTheReferenceForEverySampler) {
+  for (const char* run : {"ddim", "pndm", "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "lcm"}) expect_run(*gen_, run, kGold2);
 }
 
 TEST_F(SdModels, BadNoiseAndSizesAreInputErrors) {
