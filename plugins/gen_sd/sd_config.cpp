@@ -29,8 +29,11 @@ std::vector<int64_t> int_list(const nlohmann::json& j, const HfConfig& c, const 
   return out;
 }
 
-std::vector<std::string> string_list(const nlohmann::json& j, const HfConfig& c, const std::string& key) {
-  if (!j.contains(key) || !j[key].is_array()) c.fail(key, "must be a list of block types");
+// A list of block types; `fallback` (the class default) when absent.
+std::vector<std::string> string_list(const nlohmann::json& j, const HfConfig& c, const std::string& key,
+                                     std::vector<std::string> fallback) {
+  if (!c.has(key)) return fallback;
+  if (!j[key].is_array()) c.fail(key, "must be a list of block types");
   std::vector<std::string> out;
   for (const auto& e : j[key]) {
     if (!e.is_string()) c.fail(key, "must hold strings");
@@ -53,7 +56,8 @@ UnetConfig UnetConfig::load(const sdk::Weights& w) {
   UnetConfig u;
   u.channels = channels_of(j, c, {320, 640, 1280, 1280});
   const size_t n = u.channels.size();
-  const auto down = string_list(j, c, "down_block_types"), up = string_list(j, c, "up_block_types");
+  const auto down = string_list(j, c, "down_block_types", {"CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"});
+  const auto up = string_list(j, c, "up_block_types", {"UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"});
   if (down.size() != n || up.size() != n) c.fail("down_block_types", "and up_block_types must have one entry per block_out_channels");
   for (size_t i = 0; i < n; ++i) {
     if (down[i] != "CrossAttnDownBlock2D" && down[i] != "DownBlock2D")
