@@ -26,6 +26,10 @@ struct AttnPush {
 constexpr int64_t kMaxHeadDim = 256;
 // Up to this many (query, head) pairs, CPU devices give each pair a subgroup that splits the keys.
 constexpr uint64_t kSplitKeysTasks = 256;
+// Queries per invocation of attention_block_texel, and the keys + values above which it is
+// chosen (measured on lavapipe, docs/benchmarks.md: a gain at 10.5 MB, none at 5 MB or below).
+constexpr uint32_t kQueryBlock = 4;
+constexpr uint64_t kBlockKvBytes = 8ull << 20;
 
 }  // namespace
 
@@ -83,16 +87,24 @@ void register_attention(OpRegistry& r) {
         const bool split = l.kernel == "core/attention_texel" && dev.subgroup_arithmetic && tasks <= kSplitKeysTasks &&
                            k.dims[0] >= 2 * static_cast<int64_t>(dev.subgroup_size) && kWorkgroup % dev.subgroup_size == 0;
         if (split) l.kernel = "core/attention_split_texel";
+        // Many queries over keys and values larger than the caches (self-attention at a 64x64
+        // latent: 10.5 MB), not causal: QB queries per invocation share each key and value
+        // fetched, instead of each query streaming them all from memory.
+        const uint32_t qb = kQueryBlock;
+        const bool block = l.kernel == "core/attention_texel" && !c.attr_int("causal", 0) && c.inputs.size() == 3 &&
+                           c.attr_int("window", 0) == 0 && q.dims[0] >= 2 * qb && k.bytes() + v.bytes() > kBlockKvBytes;
+        if (block) l.kernel = "core/attention_block_texel";
         uint32_t dmax = std::max(q.dims[2], v.dims[2]) <= 64 ? 64 : std::max(q.dims[2], v.dims[2]) <= 128 ? 128 : 256;
         const bool positions = c.inputs.size() == 4;
-        l.spec = {kWorkgroup, c.attr_int("causal", 0) ? 1u : 0u, dmax, positions ? 1u : 0u};
+        l.spec = {kWorkgroup, c.attr_int("causal", 0) ? 1u : 0u, dmax, positions ? 1u : 0u, qb};
         l.bindings = {0, 1, 2, -1, positions ? 3 : 0};  // without positions, binding 4 is unused
         float scale = static_cast<float>(c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(q.dims[2]))));
         l.set_push(AttnPush{static_cast<uint32_t>(q.dims[0]), static_cast<uint32_t>(k.dims[0]), static_cast<uint32_t>(q.dims[1]),
                             static_cast<uint32_t>(k.dims[1]), static_cast<uint32_t>(q.dims[2]), static_cast<uint32_t>(v.dims[2]),
                             scale, static_cast<uint32_t>(c.attr_int("window", 0))});
         const uint64_t per_group = split ? kWorkgroup / dev.subgroup_size : kWorkgroup;
-        l.groups = grid_of((tasks + per_group - 1) / per_group, dev);
+        const uint64_t invocations = block ? (q.dims[0] + qb - 1) / qb * q.dims[1] : tasks;
+        l.groups = grid_of((invocations + per_group - 1) / per_group, dev);
         return l;
       },
       [](const OpCall& c, const std::vector<std::vector<float>>& in, std::vector<float>& out) {

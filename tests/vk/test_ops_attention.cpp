@@ -30,6 +30,11 @@ TEST_F(AttentionTest, MatchesReference) {
       {"decode: 1 new of 50", 1, 50, 4, 1, 128, 128, true},
       {"cross-attention (q-former)", 32, 257, 12, 12, 64, 64, false},
       {"different value width", 5, 7, 2, 1, 16, 48, false},
+      {"UNet cross-attention: 37 queries (blocks of 4 and one) over 77 keys", 37, 77, 8, 8, 40, 40, false},
+      {"no mask, grouped heads, value width 12", 23, 19, 6, 2, 8, 12, false},
+      // Heads of 4 dims: lavapipe stops a loop after 65535 iterations, which the GPU kernel's
+      // key x dimension loop would pass with many keys of wide heads (docs/ops.md).
+      {"no mask over 8.5 MB of keys and values (blocks of 4 queries and one)", 9, 2053, 130, 130, 4, 4, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
