@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   cli::add_generate(app, g, action);
   cli::add_chat(app, g, action);
   cli::add_ground(app, g, action);
+  cli::add_txt2img(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,7 +1,7 @@
 // CLIP text tower, as Hugging Face's CLIPTextTransformer computes it:
 //   x = token_embedding[ids] + position_embedding[0..T)      // f32 [T, D]; hidden[0] = x
 //   per layer: the CLIP encoder layer with causal attention; hidden[i+1] = x
-//   last_hidden_state = final_layer_norm(x)
+//   last_hidden_state = final_layer_norm(x); hidden:N with final_norm = final_layer_norm(hidden[N])
 //   pooled = last_hidden_state[eos], eos = first position of eos_token_id (0 when absent), or,
 //   for legacy configs with eos_token_id == 2, the position of the largest id
 //   embeds = text_projection(pooled)
@@ -47,6 +47,8 @@ ClipText::ClipText(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg
   for (int64_t i = 0; i < layers_; ++i) w_.desc(p("encoder.layers." + std::to_string(i) + ".self_attn.q_proj.weight"));
   projection_ = w_.has("text_projection.weight") ? w_.desc("text_projection.weight").dims[0] : 0;
   out_ = VisionOutput::parse(cfg.get_string("output"), "all", layers_);
+  final_norm_ = cfg.get_bool("final_norm");
+  if (final_norm_ && out_.kind != VisionOutput::Kind::Hidden) throw Error("param final_norm applies to output hidden:N only");
   if (out_.kind == VisionOutput::Kind::Embeds && projection_ == 0)
     throw Error("output 'embeds' needs 'text_projection.weight', which this folder lacks; use pooled");
 }
@@ -70,9 +72,9 @@ std::vector<Tensor> ClipText::build(sdk::Graph& g, const std::vector<Tensor>& in
   const int64_t run = out_.kind == VisionOutput::Kind::Hidden ? out_.hidden : layers_;
   const ClipLayerConfig layer{heads_, eps_, act_, true};
   for (int64_t i = 0; i < run; ++i) x = clip_layer(g, w_, p("encoder.layers." + std::to_string(i) + "."), x, layer);
-  if (out_.kind == VisionOutput::Kind::Hidden) return {x};
+  if (out_.kind == VisionOutput::Kind::Hidden && !final_norm_) return {x};
   x = nn::layer_norm(g, w_, p("final_layer_norm"), x, eps_);                                  // f32 [T, D]
-  if (out_.kind == VisionOutput::Kind::LastHiddenState) return {x};
+  if (out_.kind == VisionOutput::Kind::LastHiddenState || out_.kind == VisionOutput::Kind::Hidden) return {x};
   Tensor at = eos_ == 2 ? g.op("index_of", "pooled.eos", {ids}, {attr("mode", int64_t{1})})
                         : g.op("index_of", "pooled.eos", {ids}, {attr("mode", int64_t{0}), attr("value", eos_)});
   Tensor pooled = g.op("get_rows", "pooled", {x, at});                                          // f32 [1, D]

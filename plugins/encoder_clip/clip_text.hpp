@@ -21,6 +21,8 @@ class ClipText : public sdk::Component {
   static inline const sdk::Params params = {
       {"output", FACET_PARAM_STRING, 0, "embeds", "embeds | pooled | last_hidden_state | hidden:N"},
       {"prefix", FACET_PARAM_STRING, 0, "text_model.", "tensor name prefix of the tower"},
+      {"final_norm", FACET_PARAM_BOOL, 0, "false",
+       "with output hidden:N, apply final_layer_norm to that layer (clip skip: SD 2.x feeds hidden:-2 normed)"},
   };
 
   explicit ClipText(const sdk::StageConfig& cfg);
@@ -34,6 +36,7 @@ class ClipText : public sdk::Component {
   std::string prefix_, act_;
   int64_t dim_ = 0, heads_ = 0, layers_ = 0, positions_ = 0, vocab_ = 0, eos_ = 2, projection_ = 0;
   double eps_ = 1e-5;
+  bool final_norm_ = false;
   VisionOutput out_;
 };
 

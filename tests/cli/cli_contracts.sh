@@ -218,5 +218,20 @@ expect 0 'TTFT .* ms .*preprocessing .*encoders .*adapters .*LLM prefill .*decod
 expect 0 '"image_tokens": 50,.*"ttft_ms"' -- facet bench pipeline "$src/docs/pipelines/llava-1.5.toml" --image "$img" --images 2 -n 2 -r 1 --json
 expect 3 "takes no images" -- facet bench pipeline --model "$models/llama_tiny" --image "$img"
 
+# facet txt2img (sd_tiny): a run from the golden noise with JSON, PNG and latents; the exit codes
+# of a single file without a tokenizer, a bad --noise-in shape, a size not a multiple of 8, bad flags.
+sd="$src/tests/models/sd_tiny"; sdgold="$src/tests/models/goldens/sd_tiny"
+expect 0 '"sampler":"ddim".*"timesteps":\[801(\.0)?,601(\.0)?,401(\.0)?,201(\.0)?,1(\.0)?\].*"unet_per_step"' -- facet -q txt2img --model "$sd" --prompt "a photo of a red car" --negative-prompt "blurry, low quality, watermark" --steps 5 --sampler ddim --noise-in "$sdgold/noise.npy" --latents-out "$work/sd.latents.npy" --out "$work/sd.png" --json
+if head -c 8 "$work/sd.png" | od -An -c | grep -q 'P   N   G' && grep -aq 'parameters' "$work/sd.png" && [ -s "$work/sd.latents.npy" ]; then
+  echo "ok: txt2img wrote a PNG with parameters and the latents"; else echo "FAIL: txt2img outputs"; fails=$((fails + 1)); fi
+expect 0 'step 1/2.*step 2/2.*wrote' -- facet txt2img --model "$sd" --prompt "car" --steps 2 --seed 3 --out "$work/sd2.png"
+expect 3 "single-file checkpoint, which carries no tokenizer.*--tokenizer" -- facet txt2img --model "$src/tests/models/sd_tiny.safetensors" --prompt "car" --out "$work/x.png"
+expect 3 "--noise-in: the noise is f32 \[3, 64, 64\] but this run needs f32 \[4, 8, 8\]" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --noise-in "$sdgold/vae.decode.out.npy" --out "$work/x.png"
+expect 3 "multiples of 8, got 60x64" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --width 60 --out "$work/x.png"
+expect 3 "does not exist" -- facet txt2img --model "$work/no-such-model" --prompt "car"
+expect 2 "error: " -- facet txt2img --model "$sd" --prompt "car" --no-such-flag
+expect 2 "error: " -- facet txt2img --model "$sd" --prompt "car" --steps 0
+expect 2 "--sampler 'nope' is not available" -- facet txt2img --model "$sd" --prompt "car" --sampler nope --out "$work/x.png"
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]
