@@ -22,21 +22,22 @@ namespace nn = sdk::nn;
 namespace {
 
 const std::string kNorm = "vision_model.model.post_layernorm";
-const std::string kConnector = "image_to_text_connector.";
 
 }  // namespace
 
 Kosmos2Projection::Kosmos2Projection(const sdk::StageConfig& cfg) : w_(cfg.weights()) {
   if (!w_.present()) throw Error("grounding_kosmos2 needs weights: a Hugging Face Kosmos-2 model folder");
   c_ = Kosmos2Config::load(w_);
+  // transformers' module name; the original checkpoint conversion wrote "image_to_text_connector".
+  if (!w_.has(prefix_ + "dense.weight") && w_.has("image_to_text_connector.dense.weight")) prefix_ = "image_to_text_connector.";
   expect_shape(w_, kNorm + ".weight", {c_.vision_dim});
   expect_shape(w_, kNorm + ".bias", {c_.vision_dim});
-  expect_shape(w_, kConnector + "dense.weight", {c_.dim, c_.vision_dim});
-  expect_shape(w_, kConnector + "dense.bias", {c_.dim});
-  expect_shape(w_, kConnector + "latent_query", {c_.latents, c_.dim});  // latent_query_num rows
+  expect_shape(w_, prefix_ + "dense.weight", {c_.dim, c_.vision_dim});
+  expect_shape(w_, prefix_ + "dense.bias", {c_.dim});
+  expect_shape(w_, prefix_ + "latent_query", {c_.latents, c_.dim});  // latent_query_num rows
   for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-    expect_shape(w_, kConnector + "x_attn." + proj + ".weight", {c_.dim, c_.dim});
-    expect_shape(w_, kConnector + "x_attn." + proj + ".bias", {c_.dim});
+    expect_shape(w_, prefix_ + "x_attn." + proj + ".weight", {c_.dim, c_.dim});
+    expect_shape(w_, prefix_ + "x_attn." + proj + ".bias", {c_.dim});
   }
 }
 
@@ -50,10 +51,10 @@ std::vector<Desc> Kosmos2Projection::infer(const std::vector<Desc>& in) {
 std::vector<Tensor> Kosmos2Projection::build(sdk::Graph& g, const std::vector<Tensor>& in) {
   Tensor x = nn::layer_norm(g, w_, kNorm, in[0], c_.vision_eps);                         // f32 [N, Dv]
   x = nn::l2_normalize(g, x, "image_embeds.normalize");                                  // f32 [N, Dv]
-  Tensor h = nn::linear(g, w_, kConnector + "dense", x);                                 // f32 [N, D]
-  Tensor latents = nn::param(g, w_, kConnector + "latent_query");                        // f32 [L, D]
-  Tensor kv = g.op("concat", kConnector + "key_value", {h, latents}, {sdk::attr("dim", int64_t{0})});  // f32 [N + L, D]
-  const std::string a = kConnector + "x_attn.";
+  Tensor h = nn::linear(g, w_, prefix_ + "dense", x);                                 // f32 [N, D]
+  Tensor latents = nn::param(g, w_, prefix_ + "latent_query");                        // f32 [L, D]
+  Tensor kv = g.op("concat", prefix_ + "key_value", {h, latents}, {sdk::attr("dim", int64_t{0})});  // f32 [N + L, D]
+  const std::string a = prefix_ + "x_attn.";
   Tensor o = nn::attention(g, nn::linear(g, w_, a + "q_proj", latents), nn::linear(g, w_, a + "k_proj", kv),
                            nn::linear(g, w_, a + "v_proj", kv), c_.heads, a + "attn");  // f32 [L, D]
   return {nn::linear(g, w_, a + "out_proj", o)};                                          // f32 [L, D]

@@ -27,6 +27,7 @@ class Kosmos2Projection : public sdk::Component {
 
  private:
   sdk::Weights w_;
+  std::string prefix_ = "image_to_text_projection.";  // the connector's tensors
   Kosmos2Config c_;
 };
 

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 import reference_vision as ref
 
 VISION = "vision_model.model."
-CONNECTOR = "image_to_text_connector."
+CONNECTOR = "image_to_text_projection."
 TEXT = "text_model.model."
 
 # Kosmos2VisionConfig and Kosmos2TextConfig defaults.

@@ -254,13 +254,13 @@ TEST_F(Kosmos2Model, MalformedFoldersAreRefusedNamingTheTensor) {
   }
   {
     BrokenFolder b;  // the connector's cross-attention missing
-    b.rename_tensor("image_to_text_connector.x_attn.k_proj.bias", "image_to_text_connector.x_attn.k_proj.bia_");
-    refused(b, "image_to_text_connector.x_attn.k_proj.bias");
+    b.rename_tensor("image_to_text_projection.x_attn.k_proj.bias", "image_to_text_projection.x_attn.k_proj.bia_");
+    refused(b, "image_to_text_projection.x_attn.k_proj.bias");
   }
   {
     BrokenFolder b;  // latent_query [16, 32] against latent_query_num 12
     b.edit_config([](nlohmann::json& j) { j["latent_query_num"] = 12; });
-    refused(b, "tensor 'image_to_text_connector.latent_query' must be [12, 32]");
+    refused(b, "tensor 'image_to_text_projection.latent_query' must be [12, 32]");
   }
   {
     BrokenFolder b;  // ffn_dim 80 against the stored [64, 32]
