@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Command-line contracts of DESIGN.md §4: exit codes, and messages that name what is wrong.
-# Usage: cli_contracts.sh FACET MAKE_DEMO TEMPLATE_PLUGIN_DIR SOURCE_DIR MAKE_GGUF
+# Usage: cli_contracts.sh FACET MAKE_DEMO TEMPLATE_PLUGIN_DIR SOURCE_DIR MAKE_GGUF MAKE_KOSMOS2
 set -uo pipefail
-facet_bin="$1"; make_demo="$2"; template_dir="$3"; src="$4"; make_gguf="$5"
+facet_bin="$1"; make_demo="$2"; template_dir="$3"; src="$4"; make_gguf="$5"; make_kosmos2="$6"
 # Under the sanitizer run LD_PRELOAD carries the ASan runtime; hand it to facet only, not to the
 # shell tools (grep, tr, ...) whose own exit-time leak reports would break the pipelines.
 facet_preload="${LD_PRELOAD:-}"; unset LD_PRELOAD
@@ -217,6 +217,11 @@ expect 2 "--data is required" -- facet mmvp --model "$models/llava_tiny"
 expect 0 'TTFT .* ms .*preprocessing .*encoders .*adapters .*LLM prefill .*decode .* tokens/s' -- facet bench pipeline --model "$models/llava_tiny" --image "$img" -p 4 -n 4 -r 1
 expect 0 '"image_tokens": 50,.*"ttft_ms"' -- facet bench pipeline "$src/docs/pipelines/llava-1.5.toml" --image "$img" --images 2 -n 2 -r 1 --json
 expect 3 "takes no images" -- facet bench pipeline --model "$models/llama_tiny" --image "$img"
+# A Kosmos-2-shaped folder from facet-make-kosmos2 (here at toy sizes) through the same benchmark.
+LD_PRELOAD="$facet_preload" "$make_kosmos2" "$work/k2" --image-size 28 --vision-dim 32 --vision-layers 1 --dim 32 --layers 1 \
+  --heads 4 --ff 64 --latents 4 >/dev/null
+expect 0 'prompt +[0-9]+ tokens \(4 image tokens from 1 image.*TTFT .*encoders .*adapters .*LLM prefill .*decode .* tokens/s' -- facet bench pipeline --model "$work/k2" --image "$img" -p 4 -n 2 -r 1
+expect 2 "is not an option taking a positive integer" -- "$make_kosmos2" "$work/k3" --layers 0
 
 # facet txt2img (sd_tiny): a run from the golden noise with JSON, PNG and latents; the exit codes
 # of a single file without a tokenizer, a bad --noise-in shape, a size not a multiple of 8, bad flags.

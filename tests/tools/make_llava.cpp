@@ -11,45 +11,16 @@
 #include <random>
 #include <string>
 
-#include "support/safetensors_writer.hpp"
-#include "util/half.hpp"
+#include "support/random_weights.hpp"
 
 namespace {
-
-using facet::test::StTensor;
 
 struct Shape {
   int64_t image = 224, patch = 14, vdim = 256, vlayers = 6, dim = 512, layers = 8, heads = 8, ff = 1408;
   uint32_t seed = 1;
 };
 
-class Writer {
- public:
-  explicit Writer(uint32_t seed) : rng_(seed) {}
-  void add(const std::string& name, std::vector<int64_t> shape, float std, float mean = 0.0f) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    StTensor t{name, "F16", std::move(shape), std::vector<uint8_t>(static_cast<size_t>(n) * 2)};
-    std::normal_distribution<float> normal(mean, std);
-    auto* h = reinterpret_cast<uint16_t*>(t.bytes.data());
-    for (int64_t i = 0; i < n; ++i) h[i] = facet::f32_to_f16(std == 0 ? mean : normal(rng_));
-    tensors_.push_back(std::move(t));
-    params_ += n;
-  }
-  void linear(const std::string& name, int64_t out, int64_t in, bool bias) {
-    add(name + ".weight", {out, in}, 0.02f);
-    if (bias) add(name + ".bias", {out}, 0.02f);
-  }
-  void norm(const std::string& name, int64_t d, bool bias) {
-    add(name + ".weight", {d}, 0.0f, 1.0f);
-    if (bias) add(name + ".bias", {d}, 0.0f);
-  }
-  std::vector<StTensor> tensors_;
-  int64_t params_ = 0;
-
- private:
-  std::mt19937 rng_;
-};
+using Writer = facet::test::RandomWeights;
 
 void write_json(const std::string& path, const nlohmann::json& j) {
   std::ofstream(path) << j.dump(2) << "\n";
@@ -64,19 +35,7 @@ void write_llava(const std::string& dir, const Shape& s) {
   const int64_t vocab = 32064, grid = s.image / s.patch, vheads = std::max<int64_t>(1, s.vdim / 64);
   Writer w(s.seed);
   const std::string v = "vision_tower.vision_model.";
-  w.add(v + "embeddings.class_embedding", {s.vdim}, 0.02f);
-  w.add(v + "embeddings.patch_embedding.weight", {s.vdim, 3, s.patch, s.patch}, 0.02f);
-  w.add(v + "embeddings.position_embedding.weight", {grid * grid + 1, s.vdim}, 0.02f);
-  w.norm(v + "pre_layrnorm", s.vdim, true);
-  for (int64_t i = 0; i < s.vlayers; ++i) {
-    const std::string l = v + "encoder.layers." + std::to_string(i) + ".";
-    for (const char* p : {"q_proj", "k_proj", "v_proj", "out_proj"}) w.linear(l + "self_attn." + p, s.vdim, s.vdim, true);
-    w.norm(l + "layer_norm1", s.vdim, true);
-    w.norm(l + "layer_norm2", s.vdim, true);
-    w.linear(l + "mlp.fc1", 4 * s.vdim, s.vdim, true);
-    w.linear(l + "mlp.fc2", s.vdim, 4 * s.vdim, true);
-  }
-  w.norm(v + "post_layernorm", s.vdim, true);
+  w.clip_vision(v, s.vdim, s.vlayers, s.patch, grid);
   w.linear("multi_modal_projector.linear_1", s.dim, s.vdim, true);
   w.linear("multi_modal_projector.linear_2", s.dim, s.dim, true);
   const std::string m = "language_model.model.";
@@ -92,7 +51,7 @@ void write_llava(const std::string& dir, const Shape& s) {
   }
   w.norm(m + "norm", s.dim, false);
   w.add("language_model.lm_head.weight", {vocab, s.dim}, 0.02f);
-  facet::test::write_file(dir + "/model.safetensors", facet::test::safetensors_bytes(w.tensors_));
+  facet::test::write_file(dir + "/model.safetensors", facet::test::safetensors_bytes(w.tensors));
 
   write_json(dir + "/config.json",
              {{"architectures", {"LlavaForConditionalGeneration"}}, {"model_type", "llava"}, {"image_token_index", 32000},
@@ -114,7 +73,7 @@ void write_llava(const std::string& dir, const Shape& s) {
               {"resample", 3}, {"do_center_crop", true}, {"crop_size", {{"height", s.image}, {"width", s.image}}},
               {"do_rescale", true}, {"rescale_factor", 1.0 / 255}, {"do_normalize", true}, {"do_convert_rgb", true},
               {"image_mean", {0.48145466, 0.4578275, 0.40821073}}, {"image_std", {0.26862954, 0.26130258, 0.27577711}}});
-  std::cout << dir << ": random llava-hf folder, " << w.params_ << " parameters (f16), " << grid * grid
+  std::cout << dir << ": random llava-hf folder, " << w.params << " parameters (f16), " << grid * grid
             << " image tokens\n";
 }
 
