@@ -118,7 +118,9 @@ TEST(GroundingKosmos2, MatchesTheReferencePostProcessing) {
       for (size_t b = 0; b < want[2].size(); ++b) {
         const double x1 = want[2][b][0], y1 = want[2][b][1], x2 = want[2][b][2], y2 = want[2][b][3];
         expect_box(g.entities[i].boxes[b], std::min(x1, x2), std::min(y1, y2), std::max(x1, x2), std::max(y1, y2), 1e-12);
-        if (x1 > x2 || y1 > y2) EXPECT_FALSE(g.warnings.empty());
+        if (x1 > x2 || y1 > y2) {
+          EXPECT_FALSE(g.warnings.empty());
+        }
       }
     }
   }
