@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "graph/executor.hpp"
@@ -42,6 +43,31 @@ void print_text(const std::string& text) { std::cout << text << std::flush; }
 pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model) {
   if (toml.empty() == model.empty()) throw UsageError("give a pipeline TOML file or --model DIR (one of them)");
   return toml.empty() ? pipeline::model_pipeline(pipeline::ModelFolder::open(model)) : pipeline::parse_pipeline_file(toml);
+}
+
+bool NamedModel::is_toml() const {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".toml") == 0;
+}
+
+NamedModel parse_named_model(const std::string& arg) {
+  NamedModel m{"", arg};
+  const size_t eq = arg.find('=');
+  std::error_code ec;
+  if (eq != std::string::npos && eq > 0 && arg.find('/') > eq && !std::filesystem::exists(arg, ec)) {
+    m.name = arg.substr(0, eq);
+    m.path = arg.substr(eq + 1);
+  }
+  if (m.path.empty()) throw UsageError("'" + arg + "' names no model path");
+  if (m.name.empty()) {
+    std::filesystem::path p = std::filesystem::path(m.path).lexically_normal();
+    if (!p.has_filename()) p = p.parent_path();
+    m.name = p.filename().string();
+    if (m.is_toml()) {
+      m.name = p.stem().string();
+      if (m.name == "pipeline" && p.has_parent_path()) m.name = p.parent_path().filename().string();
+    }
+  }
+  return m;
 }
 
 std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipeline::PipelineSpec& spec) {

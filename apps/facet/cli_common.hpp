@@ -49,6 +49,14 @@ void add_model_load_options(CLI::App* cmd, llm::SessionOptions& s);
 
 // The pipeline a command names: a TOML file or a model folder, exactly one (UsageError otherwise).
 pipeline::PipelineSpec load_pipeline_spec(const std::string& toml, const std::string& model);
+// A model named on the command line as [NAME=]PATH (commands that compare several models). Without
+// NAME=, the name is the folder's name, or a file's stem ("pipeline.toml" in folder X: X). The
+// text before '=' is a name only when it has no '/' and the whole argument is not an existing path.
+struct NamedModel {
+  std::string name, path;
+  bool is_toml() const;  // a pipeline file rather than a model folder
+};
+NamedModel parse_named_model(const std::string& arg);
 // Plugin folders: --plugin-path first, then the TOML's [runtime] plugin_paths.
 std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipeline::PipelineSpec& spec);
 // The device, timeout and memory limit of the TOML's [runtime], --device winning.

@@ -1,8 +1,9 @@
-// facet mmvp: the MMVP benchmark with a multimodal LLM (a pipeline TOML or a model folder). Each
-// question is asked alone (fresh KV cache) with its image, as Question + " " + Options in the
-// model's chat template; the answer is graded by the rule of mmvp_grading.hpp; pairs of
-// consecutive questions count when both are right. Writes a JSONL line per question as it goes,
-// then prints the per-pattern table and writes a bar chart.
+// facet mmvp: the MMVP benchmark with one or more multimodal LLMs (pipeline TOMLs or model
+// folders), each run in turn on the same questions. Each question is asked alone (fresh KV cache)
+// with its image, as Question + " " + Options in the model's chat template; the answer is graded by
+// the rule of mmvp_grading.hpp; pairs of consecutive questions count when both are right. Writes a
+// JSONL line per question as it goes, then prints the per-pattern table (one column per model) and
+// writes a bar chart with the models side by side.
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -22,17 +23,19 @@ namespace facet::cli {
 namespace {
 
 struct MmvpOptions {
-  std::string pipeline, model, data, patterns, out = "mmvp.jsonl", chart = "mmvp.svg", chat_template, system;
+  std::vector<std::string> pipelines, models;
+  std::vector<std::string> in_order;  // both, as the command line gave them
+  std::string data, patterns, out = "mmvp.jsonl", chart = "mmvp.svg", chat_template, system;
   int max_tokens = 32, limit = 0;
   llm::SessionOptions session;
   llm::SamplerOptions sampler;  // greedy unless --temperature
   bool json = false;
 };
 
-int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
-  std::vector<MmvpQuestion> questions = read_mmvp(o.data, o.patterns);
-  if (o.limit > 0 && static_cast<size_t>(o.limit) < questions.size()) questions.resize(static_cast<size_t>(o.limit) & ~size_t{1});
-  const pipeline::PipelineSpec spec = load_pipeline_spec(o.pipeline, o.model);
+// Runs every question on one model, appending its JSONL lines; returns its score.
+MmvpScore run_model(const NamedModel& m, const std::vector<MmvpQuestion>& questions, const MmvpOptions& o,
+                    const GlobalOptions& g, std::ostream& jsonl) {
+  const pipeline::PipelineSpec spec = m.is_toml() ? load_pipeline_spec(m.path, "") : load_pipeline_spec("", m.path);
   plugin::PluginRegistry registry(plugin_search_paths(g, spec));
   vk::Context ctx(context_options(g, spec.runtime));
   Executor executor(ctx, ExecOptions{});
@@ -45,10 +48,8 @@ int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
   mo.rows_per_image = vlm.rows_per_image();
   std::vector<int32_t> end_ids = llm::end_of_turn_ids(vlm.tokenizer(), *mo.chat, llm::model_eos_ids(vlm.model()));
 
-  std::ofstream jsonl(o.out, std::ios::binary);
-  if (!jsonl) throw InputError("cannot write '" + o.out + "'");
   std::vector<MmvpAnswer> answers(questions.size());
-  Progress progress("MMVP", questions.size(), g.quiet || o.json);
+  Progress progress("MMVP " + m.name, questions.size(), g.quiet || o.json);
   for (size_t i = 0; i < questions.size(); ++i) {
     const MmvpQuestion& q = questions[i];
     const auto t0 = std::chrono::steady_clock::now();
@@ -74,29 +75,61 @@ int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
       score_mmvp(pq, pa);
       answers[i - 1] = pa[0];
       a = pa[1];
-      jsonl << mmvp_jsonl_line(pq[0], pa[0]) << mmvp_jsonl_line(pq[1], pa[1]);
+      jsonl << mmvp_jsonl_line(m.name, pq[0], pa[0]) << mmvp_jsonl_line(m.name, pq[1], pa[1]);
       jsonl.flush();
       if (!jsonl) throw InputError("cannot write '" + o.out + "'");
     }
     progress.update(i + 1);
   }
-  const MmvpScore score = score_mmvp(questions, answers);
-  const std::string model = o.model.empty() ? o.pipeline : o.model;
-  write_mmvp_chart(score, model, o.chart);
+  return score_mmvp(questions, answers);
+}
+
+nlohmann::json score_json(const MmvpScore& score) {
+  nlohmann::json j{{"pairs", score.total.pairs},
+                   {"pairs_correct", score.total.pairs_correct},
+                   {"pair_accuracy", score.total.pair_accuracy()},
+                   {"question_accuracy", score.total.question_accuracy()},
+                   {"patterns", nlohmann::json::array()}};
+  for (const auto& p : score.patterns)
+    j["patterns"].push_back({{"pattern", p.pattern}, {"pairs", p.pairs}, {"pairs_correct", p.pairs_correct},
+                             {"pair_accuracy", p.pair_accuracy()}, {"question_accuracy", p.question_accuracy()}});
+  return j;
+}
+
+int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
+  std::vector<NamedModel> models;
+  for (const auto& p : o.in_order) models.push_back(parse_named_model(p));
+  if (models.empty()) throw UsageError("give a pipeline TOML file or --model DIR (one or more)");
+  for (size_t i = 0; i < models.size(); ++i)
+    for (size_t k = 0; k < i; ++k)
+      if (models[i].name == models[k].name)
+        throw UsageError("two models are named '" + models[i].name + "'; name them: --model NAME=PATH");
+  std::vector<MmvpQuestion> questions = read_mmvp(o.data, o.patterns);
+  if (o.limit > 0 && static_cast<size_t>(o.limit) < questions.size()) questions.resize(static_cast<size_t>(o.limit) & ~size_t{1});
+
+  std::ofstream jsonl(o.out, std::ios::binary);
+  if (!jsonl) throw InputError("cannot write '" + o.out + "'");
+  std::vector<MmvpRun> runs;
+  for (const auto& m : models) runs.push_back({m.name, run_model(m, questions, o, g, jsonl)});
+  write_mmvp_chart(runs, o.chart);
   if (o.json) {
-    nlohmann::json j{{"pairs", score.total.pairs},
-                     {"pairs_correct", score.total.pairs_correct},
-                     {"pair_accuracy", score.total.pair_accuracy()},
-                     {"question_accuracy", score.total.question_accuracy()},
-                     {"patterns", nlohmann::json::array()},
-                     {"jsonl", o.out},
-                     {"chart", o.chart}};
-    for (const auto& p : score.patterns)
-      j["patterns"].push_back({{"pattern", p.pattern}, {"pairs", p.pairs}, {"pairs_correct", p.pairs_correct},
-                               {"pair_accuracy", p.pair_accuracy()}, {"question_accuracy", p.question_accuracy()}});
+    nlohmann::json j;
+    if (runs.size() == 1) {
+      j = score_json(runs[0].score);
+    } else {
+      j["models"] = nlohmann::json::array();
+      for (size_t i = 0; i < runs.size(); ++i) {
+        nlohmann::json r = score_json(runs[i].score);
+        r["model"] = runs[i].model;
+        r["path"] = models[i].path;
+        j["models"].push_back(std::move(r));
+      }
+    }
+    j["jsonl"] = o.out;
+    j["chart"] = o.chart;
     std::cout << j.dump() << "\n";
   } else {
-    std::cout << mmvp_table(score) << "wrote " << o.out << " and " << o.chart << "\n";
+    std::cout << mmvp_table(runs) << "wrote " << o.out << " and " << o.chart << "\n";
   }
   return 0;
 }
@@ -106,8 +139,8 @@ int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
 void add_mmvp(CLI::App& app, GlobalOptions& g, Action& run) {
   auto* cmd = app.add_subcommand("mmvp", "The MMVP benchmark (150 pairs of CLIP-blind images) with a multimodal LLM");
   auto o = std::make_shared<MmvpOptions>();
-  cmd->add_option("--pipeline", o->pipeline, "Pipeline TOML file (with an image input and a language model)");
-  cmd->add_option("--model", o->model, "Model folder (LLaVA) instead of a pipeline");
+  cmd->add_option("--pipeline", o->pipelines, "[NAME=]FILE.toml: a pipeline; repeat to compare several");
+  cmd->add_option("--model", o->models, "[NAME=]DIR|FILE.toml: a model folder (LLaVA) or pipeline; repeat to compare several");
   cmd->add_option("--data", o->data, "MMVP folder: Questions.csv and 'MMVP Images/'")->required();
   cmd->add_option("--patterns", o->patterns, "CSV with columns Index, Pattern (when Questions.csv has no Type column)");
   cmd->add_option("--out", o->out, "Per-question results, JSONL (default mmvp.jsonl)");
@@ -119,7 +152,15 @@ void add_mmvp(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--system", o->system, "System message for the chat template");
   add_session_options(cmd, o->session, false);
   cmd->add_flag("--json", o->json, "Print the summary as JSON");
-  cmd->callback([&run, &g, o] { run = [&g, o] { return run_mmvp(*o, g); }; });
+  cmd->callback([&run, &g, o, cmd] {
+    size_t next_model = 0, next_pipeline = 0;  // the columns follow the command line's order
+    for (const CLI::Option* opt : cmd->parse_order()) {
+      if (opt->get_name() == "--model" && next_model < o->models.size()) o->in_order.push_back(o->models[next_model++]);
+      if (opt->get_name() == "--pipeline" && next_pipeline < o->pipelines.size())
+        o->in_order.push_back(o->pipelines[next_pipeline++]);
+    }
+    run = [&g, o] { return run_mmvp(*o, g); };
+  });
 }
 
 }  // namespace facet::cli

@@ -15,6 +15,7 @@ namespace facet::cli {
 namespace {
 
 struct ZeroShotOptions {
+  std::vector<std::string> models;  // mmvp-vlm: one or more [NAME=]DIR
   std::string model, image, labels, tmpl = "a photo of a {}.", data, csv = "mmvp_vlm.csv", chart = "mmvp_vlm.svg";
   bool json = false, truncate = false;
 };
@@ -99,38 +100,57 @@ void add_classify(CLI::App& app, GlobalOptions& g, Action& run) {
 void add_mmvp_vlm(CLI::App& app, GlobalOptions& g, Action& run) {
   auto* cmd = app.add_subcommand("mmvp-vlm", "The MMVP-VLM benchmark (9 visual patterns x 15 pairs) with a CLIP model");
   auto o = std::make_shared<ZeroShotOptions>();
-  cmd->add_option("--model", o->model, "Hugging Face CLIP model folder (CLIPModel)")->required();
+  cmd->add_option("--model", o->models, "[NAME=]DIR: a Hugging Face CLIP model folder (CLIPModel); repeat to compare several")
+      ->required();
   cmd->add_option("--data", o->data, "MMVP-VLM folder (Questions.csv, 'MLLM_VLM Images/')")->required();
   cmd->add_option("--csv", o->csv, "Per-pair results (default mmvp_vlm.csv)");
-  cmd->add_option("--chart", o->chart, "Bar chart of the pattern accuracies, SVG (default mmvp_vlm.svg)");
+  cmd->add_option("--chart", o->chart, "Bar chart of the pattern accuracies, the models side by side, SVG (default mmvp_vlm.svg)");
   cmd->add_flag("--json", o->json, "Print the table as JSON");
   cmd->add_flag("--truncate", o->truncate, "Truncate statements longer than the text tower takes");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      auto pairs = read_mmvp_vlm(o->data);
+      std::vector<NamedModel> models;
+      for (const auto& m : o->models) {
+        models.push_back(parse_named_model(m));
+        for (size_t k = 0; k + 1 < models.size(); ++k)
+          if (models[k].name == models.back().name)
+            throw UsageError("two models are named '" + models.back().name + "'; name them: --model NAME=DIR");
+      }
+      const auto pairs = read_mmvp_vlm(o->data);
+      std::vector<MmvpVlmRun> runs;
       Session s(g);
-      ClipScorer clip(pipeline::ModelFolder::open(o->model), s.registry, s.ctx, s.executor, o->truncate);
-      Progress progress("MMVP-VLM", pairs.size(), g.quiet);
-      MmvpVlmResult r = run_mmvp_vlm(std::move(pairs), clip, [&](size_t done, size_t) { progress.update(done); });
-      write_mmvp_vlm_csv(r, o->csv);
-      write_mmvp_vlm_svg(r, o->model, o->chart);
+      for (const auto& m : models) {
+        ClipScorer clip(pipeline::ModelFolder::open(m.path), s.registry, s.ctx, s.executor, o->truncate);
+        Progress progress("MMVP-VLM " + m.name, pairs.size(), g.quiet);
+        runs.push_back({m.name, run_mmvp_vlm(pairs, clip, [&](size_t done, size_t) { progress.update(done); })});
+      }
+      write_mmvp_vlm_csv(runs, o->csv);
+      write_mmvp_vlm_svg(runs, o->chart);
       if (o->json) {
+        auto result_json = [](const MmvpVlmResult& r) {
+          nlohmann::json j;
+          for (const auto& p : r.patterns)
+            j["patterns"].push_back({{"type", p.type}, {"pairs", p.pairs}, {"correct", p.correct}, {"accuracy", p.accuracy()}});
+          j["average"] = r.average();
+          return j;
+        };
         nlohmann::json j;
-        for (const auto& p : r.patterns)
-          j["patterns"].push_back({{"type", p.type}, {"pairs", p.pairs}, {"correct", p.correct}, {"accuracy", p.accuracy()}});
-        j["average"] = r.average();
+        if (runs.size() == 1) {
+          j = result_json(runs[0].result);
+        } else {
+          for (size_t i = 0; i < runs.size(); ++i) {
+            nlohmann::json r = result_json(runs[i].result);
+            r["model"] = runs[i].model;
+            r["path"] = models[i].path;
+            j["models"].push_back(std::move(r));
+          }
+        }
         j["csv"] = o->csv;
         j["chart"] = o->chart;
         std::cout << j.dump() << "\n";
         return 0;
       }
-      size_t w = 7;
-      for (const auto& p : r.patterns) w = std::max(w, p.type.size());
-      std::printf("%-*s  %5s  %7s  %8s\n", static_cast<int>(w), "pattern", "pairs", "correct", "accuracy");
-      for (const auto& p : r.patterns)
-        std::printf("%-*s  %5d  %7d  %7.1f%%\n", static_cast<int>(w), p.type.c_str(), p.pairs, p.correct, p.accuracy());
-      std::printf("%-*s  %5s  %7s  %7.1f%%\n", static_cast<int>(w), "average", "", "", r.average());
-      std::printf("wrote %s and %s\n", o->csv.c_str(), o->chart.c_str());
+      std::printf("%swrote %s and %s\n", mmvp_vlm_table(runs).c_str(), o->csv.c_str(), o->chart.c_str());
       return 0;
     };
   });

@@ -121,8 +121,9 @@ MmvpScore score_mmvp(const std::vector<MmvpQuestion>& questions, std::vector<Mmv
   return s;
 }
 
-std::string mmvp_jsonl_line(const MmvpQuestion& q, const MmvpAnswer& a) {
-  nlohmann::json j{{"index", q.index},
+std::string mmvp_jsonl_line(const std::string& model, const MmvpQuestion& q, const MmvpAnswer& a) {
+  nlohmann::json j{{"model", model},
+                   {"index", q.index},
                    {"pattern", q.pattern},
                    {"question", q.question},
                    {"options", q.options_field},
@@ -137,29 +138,68 @@ std::string mmvp_jsonl_line(const MmvpQuestion& q, const MmvpAnswer& a) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-std::string mmvp_table(const MmvpScore& s) {
+std::string mmvp_table(const std::vector<MmvpRun>& runs) {
+  if (runs.empty()) return {};
+  const MmvpScore& first = runs[0].score;
   size_t w = 7;
-  for (const auto& p : s.patterns) w = std::max(w, p.pattern.size());
+  for (const auto& p : first.patterns) w = std::max(w, p.pattern.size());
   std::string out;
   char line[512];
-  auto row = [&](const MmvpPatternScore& p, const char* name) {
-    std::snprintf(line, sizeof line, "%-*s  %5d  %13d  %12.1f%%  %16.1f%%\n", static_cast<int>(w), name, p.pairs,
-                  p.pairs_correct, p.pair_accuracy(), p.question_accuracy());
+  if (runs.size() == 1) {
+    auto row = [&](const MmvpPatternScore& p, const char* name) {
+      std::snprintf(line, sizeof line, "%-*s  %5d  %13d  %12.1f%%  %16.1f%%\n", static_cast<int>(w), name, p.pairs,
+                    p.pairs_correct, p.pair_accuracy(), p.question_accuracy());
+      out += line;
+    };
+    std::snprintf(line, sizeof line, "%-*s  %5s  %13s  %13s  %17s\n", static_cast<int>(w), "pattern", "pairs",
+                  "pairs correct", "pair accuracy", "question accuracy");
     out += line;
-  };
-  std::snprintf(line, sizeof line, "%-*s  %5s  %13s  %13s  %17s\n", static_cast<int>(w), "pattern", "pairs", "pairs correct",
-                "pair accuracy", "question accuracy");
+    for (const auto& p : first.patterns) row(p, p.pattern.c_str());
+    row(first.total, "total");
+    return out;
+  }
+  std::vector<int> cw;
+  std::snprintf(line, sizeof line, "%-*s  %5s", static_cast<int>(w), "pattern", "pairs");
   out += line;
-  for (const auto& p : s.patterns) row(p, p.pattern.c_str());
-  row(s.total, "total");
+  for (const auto& r : runs) {
+    cw.push_back(std::max(7, static_cast<int>(r.model.size())));
+    std::snprintf(line, sizeof line, "  %*s", cw.back(), r.model.c_str());
+    out += line;
+  }
+  out += "\n";
+  auto row = [&](const std::string& name, size_t k) {  // k = pattern index, or patterns.size() for the total
+    const MmvpPatternScore& p0 = k < first.patterns.size() ? first.patterns[k] : first.total;
+    std::snprintf(line, sizeof line, "%-*s  %5d", static_cast<int>(w), name.c_str(), p0.pairs);
+    out += line;
+    for (size_t m = 0; m < runs.size(); ++m) {
+      const MmvpScore& sc = runs[m].score;
+      const MmvpPatternScore& p = k < sc.patterns.size() ? sc.patterns[k] : sc.total;
+      std::snprintf(line, sizeof line, "  %*.1f%%", cw[m] - 1, p.pair_accuracy());
+      out += line;
+    }
+    out += "\n";
+  };
+  for (size_t k = 0; k < first.patterns.size(); ++k) row(first.patterns[k].pattern, k);
+  row("total", first.patterns.size());
+  out += "(pair accuracy: both questions of a pair right)\n";
   return out;
 }
 
-void write_mmvp_chart(const MmvpScore& s, const std::string& model, const std::string& path) {
-  std::vector<std::pair<std::string, double>> bars;
-  for (const auto& p : s.patterns) bars.push_back({p.pattern, p.pair_accuracy()});
-  bars.push_back({"Total", s.total.pair_accuracy()});
-  write_bar_chart_svg("MMVP pair accuracy (%): " + model, bars, path);
+void write_mmvp_chart(const std::vector<MmvpRun>& runs, const std::string& path) {
+  std::vector<std::string> categories;
+  for (const auto& p : runs.at(0).score.patterns) categories.push_back(p.pattern);
+  categories.push_back("Total");
+  std::vector<BarSeries> series;
+  std::string names;
+  for (const auto& r : runs) {
+    BarSeries b{r.model, {}};
+    for (const auto& p : r.score.patterns) b.values.push_back(p.pair_accuracy());
+    b.values.push_back(r.score.total.pair_accuracy());
+    series.push_back(std::move(b));
+    names += (names.empty() ? "" : ", ") + r.model;
+  }
+  write_bar_chart_svg(runs.size() == 1 ? "MMVP pair accuracy (%): " + names : "MMVP pair accuracy (%)", categories, series,
+                      path);
 }
 
 }  // namespace facet::cli

@@ -52,12 +52,20 @@ std::string mmvp_message(const MmvpQuestion& q);
 // Grades answers[i] of questions[i] (sets choice and correct) and scores the pairs.
 MmvpScore score_mmvp(const std::vector<MmvpQuestion>& questions, std::vector<MmvpAnswer>& answers);
 
-// One JSON object per line: index, pattern, question, options, image, answer, choice,
+// One JSON object per line: model, index, pattern, question, options, image, answer, choice,
 // correct_answer, correct, prompt_tokens, new_tokens, ms.
-std::string mmvp_jsonl_line(const MmvpQuestion& q, const MmvpAnswer& a);
+std::string mmvp_jsonl_line(const std::string& model, const MmvpQuestion& q, const MmvpAnswer& a);
 
-// The per-pattern table as text, and as a bar chart of the pair accuracies (SVG).
-std::string mmvp_table(const MmvpScore& s);
-void write_mmvp_chart(const MmvpScore& s, const std::string& model, const std::string& path);
+// One model's score, named for tables and charts.
+struct MmvpRun {
+  std::string model;
+  MmvpScore score;
+};
+
+// The per-pattern table as text: for one model its pairs, pairs correct and both accuracies; for
+// several (scored on the same questions) one pair-accuracy column per model.
+std::string mmvp_table(const std::vector<MmvpRun>& runs);
+// A bar chart of the pair accuracies per pattern and in total (SVG), the models side by side.
+void write_mmvp_chart(const std::vector<MmvpRun>& runs, const std::string& path);
 
 }  // namespace facet::cli

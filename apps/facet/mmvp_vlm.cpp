@@ -112,22 +112,79 @@ MmvpVlmResult run_mmvp_vlm(std::vector<MmvpVlmPair> pairs, ClipScorer& clip,
   return r;
 }
 
-void write_mmvp_vlm_csv(const MmvpVlmResult& r, const std::string& path) {
+void write_mmvp_vlm_csv(const std::vector<MmvpVlmRun>& runs, const std::string& path) {
   std::ofstream f(path, std::ios::binary);
   if (!f) throw InputError("cannot write '" + path + "'");
-  f << "type,qid1,qid2,statement1,statement2,p_image1_statement1,p_image1_statement2,pred1,pred2,correct\n";
-  for (const auto& p : r.pairs)
-    f << io::csv_field(p.type) << ',' << p.qid1 << ',' << p.qid2 << ',' << io::csv_field(p.statement1) << ','
-      << io::csv_field(p.statement2) << ',' << p.prob1 << ',' << p.prob2 << ',' << (p.prob1 > 0.5f ? "image1" : "image2")
-      << ',' << (p.prob2 > 0.5f ? "image1" : "image2") << ',' << (p.correct() ? 1 : 0) << '\n';
+  const bool several = runs.size() > 1;
+  f << (several ? "model," : "")
+    << "type,qid1,qid2,statement1,statement2,p_image1_statement1,p_image1_statement2,pred1,pred2,correct\n";
+  for (const auto& r : runs)
+    for (const auto& p : r.result.pairs) {
+      if (several) f << io::csv_field(r.model) << ',';
+      f << io::csv_field(p.type) << ',' << p.qid1 << ',' << p.qid2 << ',' << io::csv_field(p.statement1) << ','
+        << io::csv_field(p.statement2) << ',' << p.prob1 << ',' << p.prob2 << ',' << (p.prob1 > 0.5f ? "image1" : "image2")
+        << ',' << (p.prob2 > 0.5f ? "image1" : "image2") << ',' << (p.correct() ? 1 : 0) << '\n';
+    }
   if (!f) throw InputError("cannot write '" + path + "'");
 }
 
-void write_mmvp_vlm_svg(const MmvpVlmResult& r, const std::string& model, const std::string& path) {
-  std::vector<std::pair<std::string, double>> bars;
-  for (const auto& p : r.patterns) bars.push_back({p.type, p.accuracy()});
-  bars.push_back({"Average", r.average()});
-  write_bar_chart_svg("MMVP-VLM pair accuracy (%): " + model, bars, path);
+void write_mmvp_vlm_svg(const std::vector<MmvpVlmRun>& runs, const std::string& path) {
+  std::vector<std::string> categories;
+  for (const auto& p : runs.at(0).result.patterns) categories.push_back(p.type);
+  categories.push_back("Average");
+  std::vector<BarSeries> series;
+  for (const auto& r : runs) {
+    BarSeries b{r.model, {}};
+    for (const auto& p : r.result.patterns) b.values.push_back(p.accuracy());
+    b.values.push_back(r.result.average());
+    series.push_back(std::move(b));
+  }
+  write_bar_chart_svg(runs.size() == 1 ? "MMVP-VLM pair accuracy (%): " + runs[0].model : "MMVP-VLM pair accuracy (%)",
+                      categories, series, path);
+}
+
+std::string mmvp_vlm_table(const std::vector<MmvpVlmRun>& runs) {
+  if (runs.empty()) return {};
+  const MmvpVlmResult& first = runs[0].result;
+  const int w = [&] {
+    size_t n = 7;
+    for (const auto& p : first.patterns) n = std::max(n, p.type.size());
+    return static_cast<int>(n);
+  }();
+  std::string out;
+  char line[512];
+  if (runs.size() == 1) {
+    std::snprintf(line, sizeof line, "%-*s  %5s  %7s  %8s\n", w, "pattern", "pairs", "correct", "accuracy");
+    out += line;
+    for (const auto& p : first.patterns) {
+      std::snprintf(line, sizeof line, "%-*s  %5d  %7d  %7.1f%%\n", w, p.type.c_str(), p.pairs, p.correct, p.accuracy());
+      out += line;
+    }
+    std::snprintf(line, sizeof line, "%-*s  %5s  %7s  %7.1f%%\n", w, "average", "", "", first.average());
+    return out + line;
+  }
+  std::vector<int> cw;
+  std::snprintf(line, sizeof line, "%-*s  %5s", w, "pattern", "pairs");
+  out += line;
+  for (const auto& r : runs) {
+    cw.push_back(std::max(7, static_cast<int>(r.model.size())));
+    std::snprintf(line, sizeof line, "  %*s", cw.back(), r.model.c_str());
+    out += line;
+  }
+  out += "\n";
+  for (size_t k = 0; k <= first.patterns.size(); ++k) {
+    const bool avg = k == first.patterns.size();
+    std::snprintf(line, sizeof line, "%-*s  %5s", w, avg ? "average" : first.patterns[k].type.c_str(),
+                  avg ? "" : std::to_string(first.patterns[k].pairs).c_str());
+    out += line;
+    for (size_t m = 0; m < runs.size(); ++m) {
+      const MmvpVlmResult& r = runs[m].result;
+      std::snprintf(line, sizeof line, "  %*.1f%%", cw[m] - 1, avg ? r.average() : r.patterns.at(k).accuracy());
+      out += line;
+    }
+    out += "\n";
+  }
+  return out;
 }
 
 }  // namespace facet::cli

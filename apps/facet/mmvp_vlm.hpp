@@ -41,8 +41,17 @@ std::vector<MmvpVlmPair> read_mmvp_vlm(const std::string& dir);
 // Scores every pair; `progress(done, total)` after each pair.
 MmvpVlmResult run_mmvp_vlm(std::vector<MmvpVlmPair> pairs, ClipScorer& clip,
                            const std::function<void(size_t, size_t)>& progress = {});
-void write_mmvp_vlm_csv(const MmvpVlmResult& r, const std::string& path);
-// A bar chart of the per-pattern accuracies (and the average) as a standalone SVG.
-void write_mmvp_vlm_svg(const MmvpVlmResult& r, const std::string& model, const std::string& path);
+// A bar chart of the per-pattern accuracies (and the average) as a standalone SVG, the models
+// (scored on the same pairs) side by side.
+struct MmvpVlmRun {
+  std::string model;
+  MmvpVlmResult result;
+};
+void write_mmvp_vlm_svg(const std::vector<MmvpVlmRun>& runs, const std::string& path);
+// The per-pattern table as text: pairs, correct and accuracy for one model; one accuracy column per
+// model for several.
+std::string mmvp_vlm_table(const std::vector<MmvpVlmRun>& runs);
+// Per-pair results, one row per pair and model (a first column `model` when there are several).
+void write_mmvp_vlm_csv(const std::vector<MmvpVlmRun>& runs, const std::string& path);
 
 }  // namespace facet::cli

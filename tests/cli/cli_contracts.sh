@@ -111,6 +111,8 @@ expect 0 "Orientation and Direction +2 +1 +50\.0% .*average +25\.0%" -- facet mm
 grep -q "^<svg" "$work/m.svg" || { echo "FAIL: mmvp-vlm chart"; fails=$((fails + 1)); }
 [ "$(wc -l < "$work/m.csv")" -eq 5 ] || { echo "FAIL: mmvp-vlm csv rows"; fails=$((fails + 1)); }
 expect 3 "has no Questions.csv" -- facet mmvp-vlm --model "$models/clip_tiny" --data "$models/images"
+expect 0 "pattern +pairs +clip_tiny +other .*Color and Appearance +2 +0\.0% +0\.0% .*average +25\.0% +25\.0%" -- facet mmvp-vlm --model "$models/clip_tiny" --model "other=$models/clip_tiny" --data "$models/mmvp_vlm" --csv "$work/m2.csv" --chart "$work/m2.svg"
+[ "$(grep -c '^other,' "$work/m2.csv")" -eq 4 ] || { echo "FAIL: two-model mmvp-vlm csv"; fails=$((fails + 1)); }
 
 # Language models: raw-text generation with the tiny LLaMA (greedy = the PyTorch reference's tokens).
 expect 0 '"tokens":\[5563,6492,2864,2864,2864,11730,717,205,4359,5052,4209,3220,4608,5052,4209,7288\]' -- facet generate --model "$models/llama_tiny" --prompt "Hello world" --max-tokens 16 --json --logits-out "$work/l.npy"
@@ -206,6 +208,13 @@ if lines_ok; then echo "ok: mmvp.jsonl has 6 graded lines, mmvp.svg the patterns
 expect 0 '"text":"furent Т Т Т Т Т Т Т"' -- facet run --model "$models/llava_tiny" --image "$mm/MMVP Images/4.jpg" --prompt "What is it? (a) furent (b) TABLE" --max-tokens 8 --json
 expect 0 '"pair_accuracy":33.3.*"patterns":\[\{"pair_accuracy":33.3.*"pattern":"all"' -- facet -q mmvp --model "$models/llava_tiny" --data "$mm" --max-tokens 8 --out "$work/mmvp.jsonl" --chart "$work/mmvp.svg" --json
 expect 0 '"pairs":1,' -- facet -q mmvp --pipeline "$src/docs/pipelines/llava-1.5.toml" --data "$mm" --limit 3 --max-tokens 2 --out "$work/mmvp.jsonl" --chart "$work/mmvp.svg" --json
+# Several models side by side (a folder and a pipeline, named): one column each, a model field per
+# JSONL line, one bar per model and pattern; two models with one name are refused.
+expect 0 'pattern +pairs +llava_tiny +toml\b.*total +3 +33.3% +33.3%' -- facet -q mmvp --model "$models/llava_tiny" --pipeline "toml=$src/docs/pipelines/llava-1.5.toml" --data "$mm" --patterns "$mm/patterns.csv" --max-tokens 8 --out "$work/mmvp2.jsonl" --chart "$work/mmvp2.svg"
+two_ok() { [ "$(grep -c '"model":"toml"' "$work/mmvp2.jsonl")" -eq 6 ] && [ "$(grep -c '"model":"llava_tiny"' "$work/mmvp2.jsonl")" -eq 6 ] && [ "$(grep -c '<rect x="260"' "$work/mmvp2.svg")" -eq 6 ]; }
+if two_ok; then echo "ok: two-model mmvp.jsonl and chart"; else echo "FAIL: two-model mmvp outputs"; fails=$((fails + 1)); fi
+expect 0 '"models":\[\{"model":"a".*\{"model":"b"' -- facet -q mmvp --model "a=$models/llava_tiny" --model "b=$models/llava_tiny" --data "$mm" --limit 2 --max-tokens 2 --out "$work/mmvp2.jsonl" --chart "$work/mmvp2.svg" --json
+expect 2 "two models are named 'llava_tiny'" -- facet mmvp --model "$models/llava_tiny" --model "$models/llava_tiny" --data "$mm"
 expect 3 "has no Questions.csv" -- facet mmvp --model "$models/llava_tiny" --data "$work"
 mkdir -p "$work/mmvp_bad/MMVP Images"
 printf 'Index,Question,Options,Correct Answer\n1,Q?,(a) x (b) y,(c)\n2,Q?,(a) x (b) y,(a)\n' > "$work/mmvp_bad/Questions.csv"

@@ -90,8 +90,15 @@ TEST_F(MmvpFolder, ReadsThePublishedLayoutAndScoresPairs) {
   EXPECT_EQ(s.total.pairs_correct, 1);
   EXPECT_DOUBLE_EQ(s.total.pair_accuracy(), 50.0);
   EXPECT_DOUBLE_EQ(s.total.question_accuracy(), 75.0);
-  EXPECT_NE(mmvp_jsonl_line(q[3], a[3]).find("\"choice\":\"b\",\"correct\":false,\"correct_answer\":\"a\""), std::string::npos);
-  EXPECT_NE(mmvp_table(s).find("total"), std::string::npos);
+  EXPECT_NE(mmvp_jsonl_line("m", q[3], a[3]).find("\"choice\":\"b\",\"correct\":false,\"correct_answer\":\"a\""), std::string::npos);
+  EXPECT_NE(mmvp_jsonl_line("m", q[3], a[3]).find("\"model\":\"m\""), std::string::npos);
+  EXPECT_NE(mmvp_table({{"m", s}}).find("total"), std::string::npos);
+  // Two models: one pair-accuracy column each.
+  MmvpScore better = s;
+  better.total.pairs_correct = 2;
+  const std::string table = mmvp_table({{"llava", s}, {"mof", better}});
+  EXPECT_NE(table.find("llava"), std::string::npos) << table;
+  EXPECT_NE(table.find("total        2    50.0%   100.0%"), std::string::npos) << table;
 
   // Patterns from a file, per pair in order of first appearance.
   std::ofstream(dir_ / "p.csv") << "Index,Pattern\n1,State\n2,State\n3,Orientation\n4,Orientation\n";

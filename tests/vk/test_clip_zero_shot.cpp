@@ -83,14 +83,34 @@ TEST_F(ClipZeroShot, MmvpVlmMatchesTheReference) {
 
   const fs::path out = fs::temp_directory_path() / "facet_mmvp_vlm_test";
   fs::create_directories(out);
-  cli::write_mmvp_vlm_csv(r, (out / "r.csv").string());
-  cli::write_mmvp_vlm_svg(r, "tiny <clip>", (out / "r.svg").string());
+  cli::write_mmvp_vlm_csv({{"tiny <clip>", r}}, (out / "r.csv").string());
+  cli::write_mmvp_vlm_svg({{"tiny <clip>", r}}, (out / "r.svg").string());
   std::ifstream csv(out / "r.csv"), svg(out / "r.svg");
   std::string header, text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
   std::getline(csv, header);
   EXPECT_EQ(header.rfind("type,qid1,qid2,", 0), 0u);
   EXPECT_NE(text.find("tiny &lt;clip&gt;"), std::string::npos);
   EXPECT_NE(text.find("Color and Appearance"), std::string::npos);
+  EXPECT_NE(cli::mmvp_vlm_table({{"tiny", r}}).find("average"), std::string::npos);
+
+  // Two models side by side: a model column in the CSV, a legend and one bar per model per pattern.
+  cli::MmvpVlmResult other = r;
+  other.patterns[0].correct = other.patterns[0].pairs;
+  cli::write_mmvp_vlm_csv({{"a", r}, {"b", other}}, (out / "r2.csv").string());
+  cli::write_mmvp_vlm_svg({{"a", r}, {"b", other}}, (out / "r2.svg").string());
+  std::ifstream csv2(out / "r2.csv"), svg2(out / "r2.svg");
+  std::string text2((std::istreambuf_iterator<char>(svg2)), std::istreambuf_iterator<char>());
+  std::getline(csv2, header);
+  EXPECT_EQ(header.rfind("model,type,qid1,", 0), 0u);
+  size_t rows = 0;
+  for (std::string line; std::getline(csv2, line);) ++rows;
+  EXPECT_EQ(rows, 2 * r.pairs.size());
+  size_t bars = 0;
+  for (size_t at = text2.find("<rect x=\"260\""); at != std::string::npos; at = text2.find("<rect x=\"260\"", at + 1)) ++bars;
+  EXPECT_EQ(bars, 2 * (r.patterns.size() + 1));  // every pattern and the average, twice
+  EXPECT_NE(text2.find(">b</text>"), std::string::npos);
+  const std::string table = cli::mmvp_vlm_table({{"a", r}, {"b", other}});
+  EXPECT_NE(table.find("100.0%"), std::string::npos) << table;
   fs::remove_all(out);
 }
 
