@@ -292,13 +292,17 @@ SchedulerConfig parse_scheduler_config(std::string_view json_text, std::optional
   return c;
 }
 
-SchedulerConfig sd_default_scheduler_config(SchedulerKind kind, Prediction prediction) {
+std::string sd_standard_scheduler_json(Prediction prediction) {
   // SD 1.5's scheduler/scheduler_config.json (runwayml/stable-diffusion-v1-5).
-  static constexpr const char* kSd15 =
-      R"({"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
+  const char* name = prediction == Prediction::VPrediction ? "v_prediction" : prediction == Prediction::Sample ? "sample" : "epsilon";
+  return std::string(R"({"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
           "beta_start": 0.00085, "clip_sample": false, "num_train_timesteps": 1000, "set_alpha_to_one": false,
-          "skip_prk_steps": true, "steps_offset": 1, "trained_betas": null})";
-  SchedulerConfig c = parse_scheduler_config(kSd15, kind, "SD's standard schedule");
+          "skip_prk_steps": true, "steps_offset": 1, "trained_betas": null, "prediction_type": ")") +
+         name + "\"}";
+}
+
+SchedulerConfig sd_default_scheduler_config(SchedulerKind kind, Prediction prediction) {
+  SchedulerConfig c = parse_scheduler_config(sd_standard_scheduler_json(Prediction::Epsilon), kind, "SD's standard schedule");
   if (prediction == Prediction::Sample && (kind == SchedulerKind::Pndm || kind == SchedulerKind::EulerAncestral))
     throw InputError(std::string("prediction_type \"sample\" is not implemented by ") + scheduler_class_name(kind));
   c.prediction_type = prediction;

@@ -63,5 +63,8 @@ SchedulerConfig parse_scheduler_config(std::string_view json_text, std::optional
 // SD's standard schedule for a single-file checkpoint (no scheduler_config.json): scaled_linear betas
 // 0.00085-0.012, 1000 steps, steps_offset 1, the given prediction type; other keys the class's.
 SchedulerConfig sd_default_scheduler_config(SchedulerKind kind, Prediction prediction = Prediction::Epsilon);
+// The same schedule as scheduler_config.json text (SD 1.5's file, with `prediction_type`), for a
+// model that has no file of its own.
+std::string sd_standard_scheduler_json(Prediction prediction);
 
 }  // namespace facet::diffusion

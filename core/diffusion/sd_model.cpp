@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "diffusion/sd_single_file.hpp"
 #include "util/error.hpp"
 
 namespace facet::diffusion {
@@ -59,7 +60,29 @@ SdModel SdModel::open(const std::string& path, const std::string& tokenizer) {
     if (tokenizer.empty())
       throw InputError("model '" + path + "' is a single-file checkpoint, which carries no tokenizer: name the CLIP tokenizer "
                        "with --tokenizer (a diffusers tokenizer/ folder with vocab.json + merges.txt, or a tokenizer.json)");
-    throw InputError("model '" + path + "': single-file Stable Diffusion checkpoints are not supported yet (use a diffusers folder)");
+    if (!fs::exists(tokenizer, ec)) throw InputError("tokenizer '" + tokenizer + "' does not exist");
+    auto file = std::make_shared<SdSingleFile>(open_sd_single_file(path));
+    SdModel m;
+    m.root = path;
+    m.single_file = true;
+    m.unet_weights = file->unet->path();
+    m.vae_weights = file->vae->path();
+    m.text_encoder = file->text->path();
+    m.tokenizer = tokenizer;
+    m.scheduler_config = sd_standard_scheduler_json(file->prediction);
+    m.scheduler_config_path = path + " (SD's standard schedule)";
+    const nlohmann::json u = nlohmann::json::parse(*file->unet->file("config.json"));
+    const nlohmann::json v = nlohmann::json::parse(*file->vae->file("config.json"));
+    m.latent_channels = u["in_channels"].get<int64_t>();
+    m.sample_size = file->sample_size;
+    m.time_dim = u["block_out_channels"][0].get<int64_t>();
+    m.scaling_factor = v["scaling_factor"].get<double>();
+    m.vae_factor = int64_t{1} << (v["block_out_channels"].size() - 1);
+    if (v["latent_channels"].get<int64_t>() != m.latent_channels)
+      throw InputError("'" + path + "': the VAE's latent channels differ from the UNet's input channels");
+    m.penultimate = file->openclip;
+    m.keepalive = file;
+    return m;
   }
   SdModel m;
   m.root = path;

@@ -1,11 +1,14 @@
 // A Stable Diffusion model on disk, resolved before anything runs: a diffusers folder
 // (model_index.json; unet/, vae/, text_encoder/ each with config.json and safetensors weights;
-// tokenizer/; scheduler/scheduler_config.json). Every path is checked to exist and every config
+// tokenizer/; scheduler/scheduler_config.json), or a single-file checkpoint (sd_single_file.hpp:
+// its components are weight-set views named "<file>#unet" etc., the tokenizer is given, the
+// schedule is SD's standard one). Every path is checked to exist and every config
 // value the host needs (the UNet's time projection, the VAE's scaling factor and size ratio, the
 // text encoder's clip skip) is read here; errors name the file and the field.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace facet::diffusion {
@@ -29,6 +32,8 @@ struct SdModel {
   // conversion keeps only the layers it uses), or the penultimate layer through the final layer
   // norm (clip skip; SD 2.x single files).
   bool penultimate = false;
+  bool single_file = false;
+  std::shared_ptr<const void> keepalive;  // a single file's component views, while the model lives
 
   // InputError (exit 3) naming the missing file or bad field. `tokenizer` overrides the folder's.
   static SdModel open(const std::string& path, const std::string& tokenizer = "");

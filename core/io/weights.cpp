@@ -21,7 +21,23 @@ static void refuse_pickle(const fs::path& p) {
                      "to safetensors first, e.g. with transformers' save_pretrained(..., safe_serialization=True)");
 }
 
+namespace {
+
+// Views (WeightSet::view) by their registered path.
+std::mutex views_mutex;
+std::map<std::string, std::weak_ptr<const WeightSet>> views;
+
+}  // namespace
+
 std::shared_ptr<const WeightSet> WeightSet::open(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(views_mutex);
+    auto it = views.find(path);
+    if (it != views.end()) {
+      if (auto hit = it->second.lock()) return hit;
+      views.erase(it);
+    }
+  }
   // One mapping per path while anything holds it: pipelines built again for another chunk size
   // (an LLM's prefill and decode) share the weights, so they are uploaded once.
   static std::mutex mutex;
@@ -78,7 +94,7 @@ std::shared_ptr<const WeightSet> WeightSet::load(const std::string& path) {
       }
       return ws;
     }
-    add_file(p);
+    ws->metadata_ = add_file(p)->metadata();
     return ws;
   }
   fs::path single = p / "model.safetensors", index = p / "model.safetensors.index.json";
@@ -119,12 +135,56 @@ std::shared_ptr<const WeightSet> WeightSet::load(const std::string& path) {
   return ws;
 }
 
+std::shared_ptr<const WeightSet> WeightSet::view(const std::string& path, std::shared_ptr<const WeightSet> base,
+                                                 const std::vector<TensorView>& tensors,
+                                                 std::map<std::string, std::string> files) {
+  auto ws = std::shared_ptr<WeightSet>(new WeightSet());
+  ws->path_ = path;
+  for (const TensorView& t : tensors) {
+    auto it = base->tensors_.find(t.source);
+    if (it == base->tensors_.end()) throw InputError("'" + base->path() + "' has no tensor '" + t.source + "'");
+    Entry e = it->second;
+    if (e.desc) {
+      TensorDesc d = *e.desc;
+      const int64_t rows = d.rank ? d.dims[0] : 1;
+      const int64_t end = t.row_end < 0 ? rows : t.row_end;
+      if (t.row_begin < 0 || t.row_begin > end || end > rows || d.rank == 0)
+        throw InputError("tensor '" + t.source + "' in '" + base->path() + "' has " + std::to_string(rows) +
+                         " rows, not the rows " + std::to_string(t.row_begin) + ".." + std::to_string(end) + " of '" + t.name + "'");
+      const uint64_t row_bytes = rows ? e.bytes / static_cast<uint64_t>(rows) : 0;
+      e.data = static_cast<const uint8_t*>(e.data) + static_cast<uint64_t>(t.row_begin) * row_bytes;
+      e.bytes = static_cast<uint64_t>(end - t.row_begin) * row_bytes;
+      d.dims[0] = end - t.row_begin;
+      if (!t.shape.empty()) {
+        if (t.shape.size() > kMaxDims) throw InputError("tensor '" + t.name + "': a view of rank above 4");
+        TensorDesc r;
+        r.dtype = d.dtype;
+        for (int64_t n : t.shape) r.dims[r.rank++] = n;
+        if (r.elements() != d.elements())
+          throw InputError("tensor '" + t.source + "' in '" + base->path() + "' has " + std::to_string(d.elements()) +
+                           " elements; '" + t.name + "' needs " + std::to_string(r.elements()));
+        d = r;
+      }
+      e.desc = d;
+    }
+    ws->tensors_[t.name] = std::move(e);
+  }
+  for (auto& [name, text] : files) ws->files_[name] = std::make_shared<const std::string>(std::move(text));
+  ws->folder_.clear();
+  ws->base_ = std::move(base);
+  ws->is_view_ = true;
+  std::lock_guard<std::mutex> lock(views_mutex);
+  views[path] = ws;
+  return ws;
+}
+
 std::shared_ptr<const std::string> WeightSet::file(const std::string& name) const {
   bool plain = !name.empty() && name[0] != '.' && name.size() < 256 &&
                name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == std::string::npos;
   if (!plain) throw InputError("'" + name + "' is not a plain file name of a model folder");
   std::lock_guard<std::mutex> lock(files_mutex_);
   if (auto it = files_.find(name); it != files_.end()) return it->second;
+  if (is_view_) return nullptr;  // a view has the files it was given, no folder
   if (gguf_) {
     auto text = name == "gguf.json" ? std::make_shared<const std::string>(gguf_->metadata_json()) : nullptr;
     files_[name] = text;

@@ -240,6 +240,12 @@ if head -c 8 "$work/sd.png" | od -An -c | grep -q 'P   N   G' && grep -aq 'param
   echo "ok: txt2img wrote a PNG with parameters and the latents"; else echo "FAIL: txt2img outputs"; fails=$((fails + 1)); fi
 expect 0 'step 1/2.*step 2/2.*wrote' -- facet txt2img --model "$sd" --prompt "car" --steps 2 --seed 3 --out "$work/sd2.png"
 expect 3 "single-file checkpoint, which carries no tokenizer.*--tokenizer" -- facet txt2img --model "$src/tests/models/sd_tiny.safetensors" --prompt "car" --out "$work/x.png"
+# A single file with --tokenizer draws what its folder draws (the tEXt chunk names the model, so
+# the latents are compared); files that are not SD checkpoints are named.
+expect 0 "wrote .*sd1.png \(64x64, 2 steps" -- facet txt2img --model "$src/tests/models/sd_tiny.safetensors" --tokenizer "$src/tests/models/sd_tiny/tokenizer" --prompt "car" --steps 2 --seed 5 --width 64 --height 64 --latents-out "$work/sd1.npy" --out "$work/sd1.png"
+expect 0 "wrote " -- facet txt2img --model "$src/tests/models/sd_tiny" --prompt "car" --steps 2 --seed 5 --width 64 --height 64 --latents-out "$work/sd1f.npy" --out "$work/sd1f.png"
+cmp -s "$work/sd1.npy" "$work/sd1f.npy" && echo "ok: single file = folder latents" || { echo "FAIL: single-file latents differ from the folder's"; fails=$((fails + 1)); }
+expect 3 "has no text encoder" -- facet txt2img --model "$src/tests/models/llama_tiny/model.safetensors" --tokenizer "$src/tests/models/sd_tiny/tokenizer" --prompt "car" --out "$work/x.png"
 expect 3 "--noise-in: the noise is f32 \[3, 64, 64\] but this run needs f32 \[4, 8, 8\]" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --noise-in "$sdgold/vae.decode.out.npy" --out "$work/x.png"
 expect 3 "multiples of 8, got 60x64" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --width 60 --out "$work/x.png"
 expect 3 "does not exist" -- facet txt2img --model "$work/no-such-model" --prompt "car"

@@ -79,7 +79,8 @@ SD1 = {
     "text": dict(TINY_TEXT, hidden_act="quick_gelu", bos_token_id=686, eos_token_id=687, pad_token_id=1),
     "pad_token": "<|endoftext|>",
     # Values the single file cannot say by its shapes (the LDM yaml's): heads, parameterization.
-    "ldm_metadata": {"ldm.unet.num_heads": "8", "ldm.text.num_heads": "2", "ldm.parameterization": "eps"},
+    "ldm_metadata": {"ldm.unet.num_heads": "8", "ldm.text.num_heads": "2", "ldm.parameterization": "eps",
+                     "ldm.unet.norm_num_groups": "8", "ldm.vae.norm_num_groups": "4", "ldm.unet.sample_size": "8"},
 }
 SD2 = {
     "name": "sd2_tiny", "seed": 200, "scheduler": SD21_SCHEDULER, "openclip": True, "deprecated_vae_attention": False,
@@ -98,7 +99,8 @@ SD2 = {
             "scaling_factor": 0.18215, "up_block_types": ["UpDecoderBlock2D"] * 4},
     "text": dict(TINY_TEXT, hidden_act="gelu", bos_token_id=0, eos_token_id=2, pad_token_id=1),
     "pad_token": "!",
-    "ldm_metadata": {"ldm.unet.num_head_channels": "8", "ldm.text.num_heads": "2", "ldm.parameterization": "v"},
+    "ldm_metadata": {"ldm.unet.num_head_channels": "8", "ldm.text.num_heads": "2", "ldm.parameterization": "v",
+                     "ldm.unet.norm_num_groups": "8", "ldm.vae.norm_num_groups": "4", "ldm.unet.sample_size": "8"},
 }
 
 

@@ -216,6 +216,32 @@ TEST_F(Sd2Models, Txt2ImgMatchesTheReferenceForEverySampler) {
   for (const char* run : {"ddim", "pndm", "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "lcm"}) expect_run(*gen_, run, kGold2);
 }
 
+// A single-file checkpoint runs the folder's graphs on the same bytes: identical latents and image.
+void expect_single_file_is_the_folder(diffusion::SdGenerator& folder, const std::string& file, const std::string& tokenizer,
+                                      plugin::PluginRegistry& registry, vk::Context& ctx, Executor& executor) {
+  SCOPED_TRACE(file);
+  diffusion::SdGenerator single(diffusion::SdModel::open(file, tokenizer), registry, ctx, executor);
+  for (const char* sampler : {"euler", "dpmpp_2m"}) {
+    diffusion::Txt2ImgOptions o;
+    o.prompt = "a photo of a red car";
+    o.negative_prompt = "blurry";
+    o.steps = 3;
+    o.seed = 11;
+    o.sampler = sampler;
+    const auto a = folder.txt2img(o), b = single.txt2img(o);
+    EXPECT_EQ(a.latents.to_f32(), b.latents.to_f32()) << sampler;
+    EXPECT_EQ(a.image.pixels, b.image.pixels) << sampler;
+  }
+}
+
+TEST_F(SdModels, SingleFileGivesTheFolderImageBitForBit) {
+  expect_single_file_is_the_folder(*gen_, kModel + ".safetensors", kModel + "/tokenizer", *registry_, ctx(), *executor_);
+}
+
+TEST_F(Sd2Models, SingleFileGivesTheFolderImageBitForBit) {
+  expect_single_file_is_the_folder(*gen_, kModel2 + ".safetensors", kModel2 + "/tokenizer", *registry_, ctx(), *executor_);
+}
+
 TEST_F(SdModels, BadNoiseAndSizesAreInputErrors) {
   diffusion::Txt2ImgOptions o;
   o.prompt = "x";
