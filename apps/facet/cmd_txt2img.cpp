@@ -1,7 +1,7 @@
-// facet txt2img: a Stable Diffusion image from a prompt (DESIGN.md §4). The loop is core's
-// (diffusion::SdGenerator); this file maps flags to its options and writes the results: the PNG
-// with the parameters in a tEXt chunk, --latents-out, a per-step progress line on stderr, and
-// --json (seed, sampler, sizes, timesteps, per-stage timings).
+// facet txt2img / img2img: a Stable Diffusion image from a prompt, or from a prompt and a picture
+// (DESIGN.md §4). The loop is core's (diffusion::SdGenerator); this file maps flags to its options
+// and writes the results: the PNG with the parameters in a tEXt chunk, --latents-out, a per-step
+// progress line on stderr, and --json (seed, sampler, sizes, timesteps, per-stage timings).
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -11,6 +11,7 @@
 #include "diffusion/sampler_name.hpp"
 #include "diffusion/sd_generator.hpp"
 #include "graph/executor.hpp"
+#include "io/image.hpp"
 #include "io/image_write.hpp"
 #include "io/npy.hpp"
 #include "util/error.hpp"
@@ -20,7 +21,7 @@ namespace facet::cli {
 namespace {
 
 struct Txt2ImgCliOptions {
-  std::string model, tokenizer, noise_in, latents_out, out = "txt2img.png";
+  std::string model, tokenizer, noise_in, latents_out, out = "txt2img.png", init_image;
   diffusion::Txt2ImgOptions run;
   bool json = false;
 };
@@ -32,14 +33,20 @@ std::string parameters_text(const Txt2ImgCliOptions& o, const diffusion::Txt2Img
   s << "Steps: " << o.run.steps << ", Sampler: " << o.run.sampler << ", CFG scale: " << o.run.cfg_scale
     << ", Seed: " << o.run.seed << ", Size: " << r.width << "x" << r.height << ", Model: " << o.model
     << (o.noise_in.empty() ? "" : ", Noise: " + o.noise_in);
+  if (o.run.init_image) s << ", Init image: " << o.init_image << ", Denoising strength: " << o.run.strength;
   return s.str();
 }
 
-}  // namespace
-
-void add_txt2img(CLI::App& app, GlobalOptions& g, Action& run) {
-  auto* cmd = app.add_subcommand("txt2img", "Generate an image from a prompt with a Stable Diffusion model");
+void add_generation(CLI::App& app, GlobalOptions& g, Action& run, bool img2img) {
+  auto* cmd = img2img ? app.add_subcommand("img2img", "Redraw a picture after a prompt with a Stable Diffusion model")
+                      : app.add_subcommand("txt2img", "Generate an image from a prompt with a Stable Diffusion model");
   auto o = std::make_shared<Txt2ImgCliOptions>();
+  if (img2img) {
+    o->out = "img2img.png";
+    cmd->add_option("--init-image", o->init_image, "The picture to start from (PNG, JPEG)")->required();
+    cmd->add_option("--strength", o->run.strength, "How much of the schedule runs, in (0, 1] (default 0.8; 1 ignores the picture's detail)")
+        ->check(finite_range(0.0, 1.0));
+  }
   cmd->add_option("--model", o->model, "Stable Diffusion diffusers folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/)")
       ->required();
   cmd->add_option("--prompt", o->run.prompt, "What to draw")->required();
@@ -53,18 +60,20 @@ void add_txt2img(CLI::App& app, GlobalOptions& g, Action& run) {
     return s;
   }() + " (default ddim)");
   cmd->add_option("--seed", o->run.seed, "Seed of the initial noise (default 0)");
-  cmd->add_option("--width", o->run.width, "Image width, a multiple of 8 (default: the model's sample size)")->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--height", o->run.height, "Image height, a multiple of 8 (default: the model's sample size)")->check(CLI::Range(1, 1 << 16));
+  const std::string size_default = img2img ? "the init image's, rounded down" : "the model's sample size";
+  cmd->add_option("--width", o->run.width, "Image width, a multiple of 8 (default: " + size_default + ")")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--height", o->run.height, "Image height, a multiple of 8 (default: " + size_default + ")")->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--tokenizer", o->tokenizer, "CLIP tokenizer: a tokenizer/ folder (vocab.json + merges.txt) or tokenizer.json");
   cmd->add_option("--noise-in", o->noise_in, "Initial latent noise, f32 NPY [4, H/8, W/8] or [1, 4, H/8, W/8]");
   cmd->add_option("--latents-out", o->latents_out, "Write the final latents (before the VAE), f32 NPY [4, H/8, W/8]");
-  cmd->add_option("--out", o->out, "Output PNG (default txt2img.png)");
+  cmd->add_option("--out", o->out, std::string("Output PNG (default ") + (img2img ? "img2img" : "txt2img") + ".png)");
   cmd->add_flag("--json", o->json, "Print seed, sampler, sizes, timesteps and per-stage timings as JSON");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       const auto t0 = std::chrono::steady_clock::now();
       diffusion::SdModel model = diffusion::SdModel::open(o->model, o->tokenizer);
       if (!o->noise_in.empty()) o->run.noise = io::read_npy(o->noise_in);
+      if (!o->init_image.empty()) o->run.init_image = io::load_image(o->init_image);
       pipeline::PipelineSpec none;
       plugin::PluginRegistry registry(plugin_search_paths(g, none));
       vk::Context ctx(context_options(g, none.runtime));
@@ -92,6 +101,8 @@ void add_txt2img(CLI::App& app, GlobalOptions& g, Action& run) {
                             {"latent_shape", {r.latents.desc.dims[0], r.latents.desc.dims[1], r.latents.desc.dims[2]}},
                             {"timesteps", r.timesteps},
                             {"noise_in", o->noise_in.empty() ? nlohmann::json(nullptr) : nlohmann::json(o->noise_in)},
+                            {"init_image", o->init_image.empty() ? nlohmann::json(nullptr) : nlohmann::json(o->init_image)},
+                            {"strength", o->init_image.empty() ? nlohmann::json(nullptr) : nlohmann::json(o->run.strength)},
                             {"out", o->out},
                             {"timings_ms",
                              {{"text", r.text_ms},
@@ -99,6 +110,7 @@ void add_txt2img(CLI::App& app, GlobalOptions& g, Action& run) {
                               {"unet_first_step", n ? r.step_ms[0] : 0.0},
                               {"unet_per_step", n > 1 ? later / static_cast<double>(n - 1) : r.unet_ms},
                               {"unet_steps", r.step_ms},
+                              {"vae_encode", r.vae_encode_ms},
                               {"vae_decode", r.vae_ms},
                               {"total", total}}}};
         std::cout << j.dump() << "\n";
@@ -110,5 +122,10 @@ void add_txt2img(CLI::App& app, GlobalOptions& g, Action& run) {
     };
   });
 }
+
+}  // namespace
+
+void add_txt2img(CLI::App& app, GlobalOptions& g, Action& run) { add_generation(app, g, run, false); }
+void add_img2img(CLI::App& app, GlobalOptions& g, Action& run) { add_generation(app, g, run, true); }
 
 }  // namespace facet::cli

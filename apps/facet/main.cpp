@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::add_chat(app, g, action);
   cli::add_ground(app, g, action);
   cli::add_txt2img(app, g, action);
+  cli::add_img2img(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,6 +1,7 @@
 #include "diffusion/img2img.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <string>
 
 #include "util/error.hpp"
@@ -8,13 +9,14 @@
 namespace facet::diffusion {
 
 size_t img2img_first_call(const Scheduler& scheduler, double strength) {
-  if (!(strength > 0.0 && strength <= 1.0))
-    throw InputError("strength " + std::to_string(strength) + " must lie in (0, 1]");
+  std::ostringstream shown;
+  shown << strength;
+  if (!(strength > 0.0 && strength <= 1.0)) throw InputError("strength " + shown.str() + " must lie in (0, 1]");
   const int steps = scheduler.steps();
   const int run = std::min(static_cast<int>(steps * strength), steps);  // Python's int(): truncation
   const size_t first = static_cast<size_t>(std::max(steps - run, 0));   // scheduler order is 1 for every class
   if (run < 1 || first >= scheduler.timesteps().size())
-    throw InputError("strength " + std::to_string(strength) + " leaves no step of " + std::to_string(steps) +
+    throw InputError("strength " + shown.str() + " leaves no step of " + std::to_string(steps) +
                      " to run (steps * strength < 1)");
   return first;
 }

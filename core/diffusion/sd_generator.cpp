@@ -6,9 +6,11 @@
 #include <random>
 
 #include "diffusion/guidance.hpp"
+#include "diffusion/img2img.hpp"
 #include "diffusion/sampler_name.hpp"
 #include "diffusion/scheduler.hpp"
 #include "diffusion/timestep_embedding.hpp"
+#include "io/image_resize.hpp"
 #include "util/error.hpp"
 
 namespace facet::diffusion {
@@ -128,41 +130,75 @@ HostTensor SdGenerator::encode(const HostTensor& pixels) { return vae("vae_encod
 
 Txt2ImgResult SdGenerator::txt2img(const Txt2ImgOptions& o) {
   Txt2ImgResult r;
-  r.width = o.width ? o.width : model_.sample_size * model_.vae_factor;
-  r.height = o.height ? o.height : model_.sample_size * model_.vae_factor;
   const int64_t align = model_.vae_factor;
+  const bool img2img = o.init_image.has_value();
+  const int64_t default_w = img2img ? o.init_image->width / align * align : model_.sample_size * align;
+  const int64_t default_h = img2img ? o.init_image->height / align * align : model_.sample_size * align;
+  r.width = o.width ? o.width : default_w;
+  r.height = o.height ? o.height : default_h;
   if (r.width % align != 0 || r.height % align != 0 || r.width < align || r.height < align)
-    throw InputError("--width and --height must be positive multiples of " + std::to_string(align) + ", got " +
+    throw InputError((img2img && !o.width && !o.height ? "the init image must be at least " + std::to_string(align) + " pixels a side; "
+                                                       : std::string()) +
+                     "--width and --height must be positive multiples of " + std::to_string(align) + ", got " +
                      std::to_string(r.width) + "x" + std::to_string(r.height));
   if (r.width > 4096 || r.height > 4096) throw InputError("--width and --height above 4096 are not supported");
   const int64_t c = model_.latent_channels, h = r.height / align, w = r.width / align;
   if (o.steps < 1 || o.steps > 1000) throw UsageError("--steps must be in 1..1000");
   auto sched = make_scheduler(sampler_config(o.sampler, model_.scheduler_config, model_.scheduler_config_path),
                               static_cast<int>(o.steps));
+  const size_t first = img2img ? img2img_first_call(*sched, o.strength) : 0;
   GaussianNoise seeded(o.seed);
-  std::vector<float> x(static_cast<size_t>(c * h * w));
-  if (o.noise) x = noise_tensor(*o.noise, c, h, w, "--noise-in").to_f32();
-  else seeded.fill(x);
   const TensorDesc latent_desc(DType::F32, {c, h, w});
+  auto draw = [&](const std::optional<HostTensor>& given, const char* flag) {
+    std::vector<float> v(static_cast<size_t>(c * h * w));
+    if (given) v = noise_tensor(*given, c, h, w, flag).to_f32();
+    else seeded.fill(v);
+    return v;
+  };
 
   auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> x;
+  if (img2img) {
+    io::RgbImage picture = *o.init_image;
+    if (picture.width != r.width || picture.height != r.height)
+      picture = io::resize_like_pil(picture, r.width, r.height, io::ResampleFilter::Lanczos);
+    const std::vector<float> moments = encode(from_rgb(picture)).to_f32();  // mean, then logvar
+    const std::vector<float> sample = draw(o.sample_noise, "the posterior noise");
+    const std::vector<float> noise = draw(o.noise, "--noise-in");
+    const size_t n = sample.size();
+    if (moments.size() != 2 * n) throw InternalError("the VAE encoder gave " + std::to_string(moments.size()) + " values, not 2 x " + std::to_string(n));
+    std::vector<float> x0(n);
+    const float scale = static_cast<float>(model_.scaling_factor);
+    for (size_t i = 0; i < n; ++i) {
+      const float logvar = std::clamp(moments[n + i], -30.0f, 20.0f);  // DiagonalGaussianDistribution
+      x0[i] = scale * (moments[i] + std::exp(0.5f * logvar) * sample[i]);
+    }
+    x = sched->add_noise(x0, noise, first);
+    r.vae_encode_ms = ms_since(t0);
+  } else {
+    x = draw(o.noise, "--noise-in");
+    for (float& v : x) v *= sched->init_noise_sigma();
+  }
+
+  auto tt = std::chrono::steady_clock::now();
   const bool guided = o.cfg_scale > 1.0;
   const HostTensor cond = encode_text(o.prompt);
   const HostTensor uncond = guided ? encode_text(o.negative_prompt) : HostTensor{};
-  r.text_ms = ms_since(t0);
+  r.text_ms = ms_since(tt);
 
-  for (float& v : x) v *= sched->init_noise_sigma();
-  sched->begin(0);
-  for (float t : sched->timesteps()) r.timesteps.push_back(t);
-  for (size_t i = 0; i < r.timesteps.size(); ++i) {
+  sched->begin(first);
+  const auto& all = sched->timesteps();
+  for (size_t i = first; i < all.size(); ++i) {
     auto ts = std::chrono::steady_clock::now();
+    const double t = all[i];
+    r.timesteps.push_back(t);
     const HostTensor input = HostTensor::from_f32(latent_desc, sched->scale_model_input(x, i));
-    const HostTensor out = guided ? unet_guided(input, r.timesteps[i], uncond, cond, o.cfg_scale) : unet(input, r.timesteps[i], cond);
+    const HostTensor out = guided ? unet_guided(input, t, uncond, cond, o.cfg_scale) : unet(input, t, cond);
     x = sched->step(out.to_f32(), i, x, o.step_noise ? o.step_noise : &seeded);
     const double ms = ms_since(ts);
     r.unet_ms += ms;
     r.step_ms.push_back(ms);
-    if (o.progress) o.progress(i, r.timesteps.size(), r.timesteps[i], ms);
+    if (o.progress) o.progress(i - first, all.size() - first, t, ms);
   }
   r.latents = HostTensor::from_f32(latent_desc, x);
 

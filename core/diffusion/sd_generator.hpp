@@ -43,6 +43,15 @@ struct Txt2ImgOptions {
   NoiseSource* step_noise = nullptr;
   // Called after each step: step index (from 0), step count, timestep, milliseconds of the step.
   std::function<void(size_t, size_t, double, double)> progress;
+  // img2img (StableDiffusionImg2ImgPipeline): the picture to start from. Its size is the output's
+  // unless width/height say otherwise (then it is resized with PIL's Lanczos, as diffusers'
+  // VaeImageProcessor does); a size that is not a multiple of the VAE factor is rounded down.
+  // Of `steps`, the last min(int(steps * strength), steps) run, from the encoded picture
+  // (scaling_factor * (mean + std * sample_noise)) noised to the first one's level with `noise`.
+  // Draws from the seed come in diffusers' order: sample_noise, then noise, then the steps'.
+  std::optional<io::RgbImage> init_image;
+  double strength = 0.8;
+  std::optional<HostTensor> sample_noise;  // f32 [C, h, w]: replaces the posterior's seeded draw
 };
 
 struct Txt2ImgResult {
@@ -50,7 +59,8 @@ struct Txt2ImgResult {
   io::RgbImage image;
   std::vector<double> timesteps;
   int64_t width = 0, height = 0;
-  double text_ms = 0, unet_ms = 0, vae_ms = 0;
+  double text_ms = 0, unet_ms = 0, vae_ms = 0;  // vae_ms: the decoder
+  double vae_encode_ms = 0;                      // img2img: the encoder and the initial noising
   std::vector<double> step_ms;  // per UNet call; the first also builds and records the graph
 };
 
@@ -74,6 +84,7 @@ class SdGenerator {
   // The VAE encoder: pixels f32 [3, H, W] in [-1, 1] -> moments f32 [2C, h, w] (mean, then logvar).
   HostTensor encode(const HostTensor& pixels);
 
+  // txt2img, or img2img when options.init_image is set.
   Txt2ImgResult txt2img(const Txt2ImgOptions& options);
 
  private:

@@ -18,10 +18,13 @@ struct FixedTaps {
 };
 
 std::vector<FixedTaps> fixed_taps(int64_t in, int64_t out, ResampleFilter filter) {
-  std::vector<ResampleTaps> taps =
-      filter == ResampleFilter::Bicubic
-          ? resample_taps(in, out, 2.0, [](double x) { return cubic_kernel(x, -0.5); })
-          : resample_taps(in, out, 1.0, [](double x) { return std::max(0.0, 1.0 - std::fabs(x)); });
+  std::vector<ResampleTaps> taps;
+  if (filter == ResampleFilter::Bicubic)
+    taps = resample_taps(in, out, 2.0, [](double x) { return cubic_kernel(x, -0.5); });
+  else if (filter == ResampleFilter::Lanczos)
+    taps = resample_taps(in, out, 3.0, [](double x) { return lanczos_kernel(x, 3.0); });
+  else
+    taps = resample_taps(in, out, 1.0, [](double x) { return std::max(0.0, 1.0 - std::fabs(x)); });
   std::vector<FixedTaps> fixed;
   fixed.reserve(taps.size());
   for (const ResampleTaps& t : taps) {
@@ -74,8 +77,9 @@ RgbImage vertical(const RgbImage& in, int64_t height, ResampleFilter filter) {
 RgbImage resize_like_pil(const RgbImage& image, int64_t width, int64_t height, ResampleFilter filter) {
   if (width < 1 || height < 1 || width > kMaxImageSide || height > kMaxImageSide)
     throw InputError("cannot resize an image to " + std::to_string(width) + "x" + std::to_string(height));
-  if (filter != ResampleFilter::Bicubic && filter != ResampleFilter::Bilinear)
-    throw InputError("resampling filter " + std::to_string(static_cast<int>(filter)) + " is not supported (2 bilinear, 3 bicubic)");
+  if (filter != ResampleFilter::Bicubic && filter != ResampleFilter::Bilinear && filter != ResampleFilter::Lanczos)
+    throw InputError("resampling filter " + std::to_string(static_cast<int>(filter)) +
+                     " is not supported (1 lanczos, 2 bilinear, 3 bicubic)");
   RgbImage out = image;
   if (width != out.width) out = horizontal(out, width, filter);
   if (height != out.height) out = vertical(out, height, filter);

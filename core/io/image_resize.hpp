@@ -8,7 +8,7 @@
 namespace facet::io {
 
 // PIL's resampling filter codes (PIL.Image.Resampling), as preprocessor_config.json stores them.
-enum class ResampleFilter : int { Bilinear = 2, Bicubic = 3 };
+enum class ResampleFilter : int { Lanczos = 1, Bilinear = 2, Bicubic = 3 };
 
 RgbImage resize_like_pil(const RgbImage& image, int64_t width, int64_t height, ResampleFilter filter);
 

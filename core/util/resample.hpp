@@ -19,6 +19,16 @@ inline double cubic_kernel(double x, double a) {
   return 0.0;
 }
 
+// Lanczos window of half-width a: sinc(x) sinc(x / a) inside (-a, a) (PIL's LANCZOS: a = 3).
+inline double lanczos_kernel(double x, double a) {
+  auto sinc = [](double v) {
+    if (v == 0.0) return 1.0;
+    v *= M_PI;
+    return std::sin(v) / v;
+  };
+  return (x >= -a && x < a) ? sinc(x) * sinc(x / a) : 0.0;  // PIL includes -a
+}
+
 struct ResampleTaps {
   int64_t start = 0;          // first input index
   std::vector<double> w;      // normalized weights of inputs start, start + 1, ...

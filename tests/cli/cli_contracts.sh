@@ -246,6 +246,14 @@ expect 0 "wrote .*sd1.png \(64x64, 2 steps" -- facet txt2img --model "$src/tests
 expect 0 "wrote " -- facet txt2img --model "$src/tests/models/sd_tiny" --prompt "car" --steps 2 --seed 5 --width 64 --height 64 --latents-out "$work/sd1f.npy" --out "$work/sd1f.png"
 cmp -s "$work/sd1.npy" "$work/sd1f.npy" && echo "ok: single file = folder latents" || { echo "FAIL: single-file latents differ from the folder's"; fails=$((fails + 1)); }
 expect 3 "has no text encoder" -- facet txt2img --model "$src/tests/models/llama_tiny/model.safetensors" --tokenizer "$src/tests/models/sd_tiny/tokenizer" --prompt "car" --out "$work/x.png"
+# img2img: the picture's size (rounded down to the VAE factor) unless --width/--height, the last
+# int(steps * strength) steps run; strength outside (0, 1] or leaving no step is refused.
+expect 0 "wrote .*i2i.png \(64x64, 2 steps" -- facet img2img --model "$src/tests/models/sd_tiny" --init-image "$src/tests/models/goldens/sd_tiny/image.png" --prompt "car" --steps 4 --strength 0.5 --out "$work/i2i.png"
+expect 0 '"height":32,.*"latent_shape":\[4,4,6\].*"strength":0.8' -- facet -q img2img --model "$src/tests/models/sd_tiny" --init-image "$src/tests/models/images/photo_50x33.jpg" --prompt "car" --steps 2 --out "$work/i2i.png" --json
+expect 3 "strength 0 must lie in \(0, 1\]" -- facet img2img --model "$src/tests/models/sd_tiny" --init-image "$src/tests/models/goldens/sd_tiny/image.png" --prompt "car" --strength 0 --out "$work/i2i.png"
+expect 3 "strength 0.2 leaves no step of 2" -- facet img2img --model "$src/tests/models/sd_tiny" --init-image "$src/tests/models/goldens/sd_tiny/image.png" --prompt "car" --steps 2 --strength 0.2 --out "$work/i2i.png"
+expect 2 "--strength: 1.5 is outside" -- facet img2img --model "$src/tests/models/sd_tiny" --init-image "$src/tests/models/goldens/sd_tiny/image.png" --prompt "car" --strength 1.5
+expect 2 "--init-image is required" -- facet img2img --model "$src/tests/models/sd_tiny" --prompt "car"
 expect 3 "--noise-in: the noise is f32 \[3, 64, 64\] but this run needs f32 \[4, 8, 8\]" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --noise-in "$sdgold/vae.decode.out.npy" --out "$work/x.png"
 expect 3 "multiples of 8, got 60x64" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --width 60 --out "$work/x.png"
 expect 3 "does not exist" -- facet txt2img --model "$work/no-such-model" --prompt "car"

@@ -10,6 +10,7 @@
 
 #include "io/image.hpp"
 #include "io/image_processor.hpp"
+#include "io/image_resize.hpp"
 #include "io/npy.hpp"
 #include "util/error.hpp"
 
@@ -49,6 +50,20 @@ TEST(Image, DecodedPixelsMatchPil) {
     }
     EXPECT_EQ(max_diff, 0) << differing << " of " << w.size() << " values differ";
     std::cout << "[ decode ] " << name << ": max |diff| " << max_diff << ", " << differing << "/" << w.size() << " values differ\n";
+  }
+}
+
+TEST(Image, LanczosResizeMatchesPil) {
+  for (const auto& [name, w, h] : std::vector<std::tuple<std::string, int64_t, int64_t>>{
+           {"photo_50x33.jpg", 32, 24}, {"photo_50x33.jpg", 72, 40}, {"rgb_37x23.png", 16, 16}, {"rgb_37x23.png", 37, 50}}) {
+    SCOPED_TRACE(name + " " + std::to_string(w) + "x" + std::to_string(h));
+    const io::RgbImage im = io::resize_like_pil(io::load_image(kModels + "/images/" + name), w, h, io::ResampleFilter::Lanczos);
+    const std::vector<float> want = io::read_npy(kModels + "/goldens/resize/" + name + "." + std::to_string(w) + "x" +
+                                                 std::to_string(h) + ".lanczos.npy").to_f32();
+    ASSERT_EQ(want.size(), im.pixels.size());
+    int worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(static_cast<int>(want[i]) - im.pixels[i]));
+    EXPECT_EQ(worst, 0);
   }
 }
 

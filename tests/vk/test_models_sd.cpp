@@ -216,6 +216,47 @@ TEST_F(Sd2Models, Txt2ImgMatchesTheReferenceForEverySampler) {
   for (const char* run : {"ddim", "pndm", "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_karras", "lcm"}) expect_run(*gen_, run, kGold2);
 }
 
+// img2img from the golden picture and draws: the timesteps run, the final latents and the image.
+TEST_F(SdModels, Img2ImgMatchesTheReference) {
+  const auto cases = read_json(kGold + "cases.json");
+  for (const char* run : {"ddim", "euler"}) {
+    SCOPED_TRACE(run);
+    const auto& c = cases["img2img"][run];
+    diffusion::Txt2ImgOptions o;
+    o.prompt = cases["prompt"].get<std::string>();
+    o.negative_prompt = cases["negative_prompt"].get<std::string>();
+    o.steps = c["steps"].get<int64_t>();
+    o.cfg_scale = c["guidance_scale"].get<double>();
+    o.strength = c["strength"].get<double>();
+    o.sampler = run;
+    o.init_image = io::load_image(kGold + c["init_image"].get<std::string>());
+    o.sample_noise = gold("img2img.sample_noise.npy");
+    o.noise = gold("img2img.noise.npy");
+    const auto r = gen_->txt2img(o);
+    EXPECT_EQ(r.timesteps, c["timesteps"].get<std::vector<double>>());
+    const double e = rel(r.latents, gold(std::string("img2img.") + run + ".final.npy"));
+    const auto want_img = gold_u8(std::string("img2img.") + run + ".image.npy", r.image.pixels.size(), kGold);
+    ASSERT_EQ(want_img.size(), r.image.pixels.size());
+    int worst = 0;
+    for (size_t i = 0; i < r.image.pixels.size(); ++i) worst = std::max(worst, std::abs(int(r.image.pixels[i]) - int(want_img[i])));
+    std::printf("img2img %s: final latents rel error %.3g, image max diff %d\n", run, e, worst);
+    EXPECT_LT(e, 1e-4);
+    EXPECT_LE(worst, 2);
+  }
+  // Strength that leaves no step, and a picture smaller than one latent, are input errors.
+  diffusion::Txt2ImgOptions bad;
+  bad.prompt = "x";
+  bad.steps = 2;
+  bad.strength = 0.2;
+  bad.init_image = io::load_image(kGold + "image.png");
+  EXPECT_THROW(gen_->txt2img(bad), InputError);
+  bad.strength = 0.5;
+  bad.init_image->width = 4;
+  bad.init_image->height = 4;
+  bad.init_image->pixels.resize(4 * 4 * 3);
+  EXPECT_THROW(gen_->txt2img(bad), InputError);
+}
+
 // A single-file checkpoint runs the folder's graphs on the same bytes: identical latents and image.
 void expect_single_file_is_the_folder(diffusion::SdGenerator& folder, const std::string& file, const std::string& tokenizer,
                                       plugin::PluginRegistry& registry, vk::Context& ctx, Executor& executor) {
