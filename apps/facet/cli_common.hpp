@@ -72,6 +72,7 @@ void add_devices(CLI::App& app, GlobalOptions& g, Action& run);
 void add_bench_llm(CLI::App* bench, GlobalOptions& g, Action& run);
 // `facet bench pipeline`, added to the `bench` subcommand.
 void add_bench_pipeline(CLI::App* bench, GlobalOptions& g, Action& run);
+void add_bench_diffusion(CLI::App* bench, GlobalOptions& g, Action& run);
 void add_chat(CLI::App& app, GlobalOptions& g, Action& run);
 void add_plugins(CLI::App& app, GlobalOptions& g, Action& run);
 void add_run(CLI::App& app, GlobalOptions& g, Action& run);

@@ -44,6 +44,7 @@ void add_bench(CLI::App& app, GlobalOptions& g, Action& run) {
   bench->require_subcommand(1);
   add_bench_llm(bench, g, run);
   add_bench_pipeline(bench, g, run);
+  add_bench_diffusion(bench, g, run);
   auto* ops = bench->add_subcommand("ops", "Time every core op on model-shaped problems (GPU timestamps)");
   auto o = std::make_shared<BenchOptions>();
   ops->add_option("--filter", o->filter, "Only cases whose name contains this");
