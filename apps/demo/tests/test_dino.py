@@ -38,7 +38,7 @@ FACET = os.environ.get("FACET_BIN", os.path.join(ROOT, "build", "bin", "facet"))
 MODEL = os.path.join(DEMO, "models", "demo-dino")
 CLIP = os.path.join(DEMO, "models", "demo-clip")
 MINE_IMAGES = 80  # test pictures mined in CommittedDinoTest
-MIN_MINED = 1  # pairs they give at the card's thresholds (see the test)
+MIN_MINED = 2  # pairs PyTorch finds among them at the card's thresholds (facet lists 3, one within 1e-3 of a threshold)
 
 
 def facet(*args):
