@@ -260,7 +260,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True)
     ap.add_argument("--dino", required=True, help="the demo-dino folder (its metrics.json and card are updated)")
-    ap.add_argument("--clip", required=True, help="a demo-clip folder to compare with")
+    ap.add_argument("--clip", required=True, action="append",
+                    help="a demo-clip folder to compare with (repeatable: probes for each, mining with the first)")
     ap.add_argument("--facet", default=None, help="the facet binary (skip the facet checks without it)")
     ap.add_argument("--probe-train", type=int, default=2000, help="training-split pictures the probes are fitted on")
     ap.add_argument("--clip-threshold", type=float, default=0.95)
@@ -270,17 +271,21 @@ def main(argv=None):
     ap.add_argument("--no-write", action="store_true", help="print, leave the folder as it is")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    dino, clip = Encoder(args.dino), Encoder(args.clip)
-    clip_cfg = read_json(os.path.join(args.clip, "config.json"))["vision_config"]
-    ev = {"clip_folder": os.path.normpath(args.clip),
-          "clip_vision": {k: clip_cfg[k] for k in ("image_size", "patch_size", "hidden_size", "num_hidden_layers")},
-          "probe_train_images": args.probe_train,
-          "probes": {"dino": probes(dino, args.data, args.probe_train), "clip": probes(clip, args.data, args.probe_train)},
-          "cosines": cosine_stats(clip, dino, args.data)}
+    dino = Encoder(args.dino)
+    clips = []
+    for folder in args.clip:
+        vision = read_json(os.path.join(folder, "config.json"))["vision_config"]
+        clips.append({"folder": os.path.normpath(folder),
+                      "vision": {k: vision[k] for k in ("image_size", "patch_size", "hidden_size", "num_hidden_layers")},
+                      "probes": probes(Encoder(folder), args.data, args.probe_train)})
+    ev = {"command": "python3 apps/demo/train/dino_eval.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+          "probe_train_images": args.probe_train, "probes": probes(dino, args.data, args.probe_train), "clips": clips,
+          "cosines": cosine_stats(Encoder(args.clip[0]), dino, args.data)}
     print(json.dumps(ev, indent=1), flush=True)
     if args.facet:
         ev["facet_vs_torch"] = facet_check(args.facet, dino, args.dino, args.data, args.check_images)
-        ev["mine_pairs"] = mining(args.facet, args.clip, args.dino, args.data, args.clip_threshold, args.dino_threshold)
+        ev["mine_pairs"] = mining(args.facet, args.clip[0], args.dino, args.data, args.clip_threshold, args.dino_threshold)
+        ev["mine_pairs"]["clip_folder"] = os.path.normpath(args.clip[0])
         print(json.dumps({k: ev[k] for k in ("facet_vs_torch", "mine_pairs")}, indent=1))
     if not args.no_write:
         path = os.path.join(args.dino, "metrics.json")
