@@ -1,0 +1,120 @@
+"""Scores demo-sd through the facet CLI, as issue 23's bar asks: for each "<colour> <shape>" of the
+shapes world and each seed, `facet txt2img` draws "a <colour> <shape>", and `facet classify` with
+demo-clip picks one of all colour x shape labels for the picture; the picture counts when the pick
+is its prompt. Prints (and with --json-out writes) the overall rate and the rates per colour and
+per shape, with colour and shape also scored on their own.
+
+  python3 apps/demo/train/sd_eval.py --facet build/bin/facet --model apps/demo/models/demo-sd \\
+      --clip apps/demo/models/demo-clip --seeds 0 1 2 [--prompts "red circle,blue star"] [--bar 0.8]
+
+Exit status 1 when --bar is given and the overall rate is below it."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from world import language, scene as world_scene  # noqa: E402
+
+LABELS = [f"{c} {s}" for c in sorted(world_scene.COLOURS) for s in world_scene.SHAPES]
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    return p.stdout
+
+
+def score(facet, model, clip, labels, seeds, steps=None, cfg=None, sampler=None, folder=None, log=print):
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out_dir = folder or tmp
+        os.makedirs(out_dir, exist_ok=True)
+        for label in labels:
+            for seed in seeds:
+                png = os.path.join(out_dir, f"{label.replace(' ', '_')}_{seed}.png")
+                cmd = [facet, "--quiet", "txt2img", "--model", model, "--prompt", language.a(label), "--seed", str(seed),
+                       "--out", png]
+                for flag, v in (("--steps", steps), ("--cfg-scale", cfg), ("--sampler", sampler)):
+                    if v is not None:
+                        cmd += [flag, str(v)]
+                run(cmd)
+                got = json.loads(run([facet, "--quiet", "classify", "--model", clip, "--image", png, "--labels",
+                                      ",".join(LABELS), "--json"]))
+                best = max(range(len(LABELS)), key=lambda k: got["probs"][k])
+                rows.append({"prompt": label, "seed": seed, "pick": LABELS[best]})
+                log(f"{label:18s} seed {seed}: {LABELS[best]}")
+    return rows
+
+
+def summary(rows):
+    def rate(sel):
+        sel = list(sel)
+        return {"n": len(sel), "both": sum(r["pick"] == r["prompt"] for r in sel) / len(sel),
+                "colour": sum(r["pick"].split()[0] == r["prompt"].split()[0] for r in sel) / len(sel),
+                "shape": sum(r["pick"].split()[1] == r["prompt"].split()[1] for r in sel) / len(sel)}
+    out = {"overall": rate(rows), "per_colour": {}, "per_shape": {}}
+    for c in sorted(world_scene.COLOURS):
+        sel = [r for r in rows if r["prompt"].split()[0] == c]
+        if sel:
+            out["per_colour"][c] = rate(sel)
+    for s in world_scene.SHAPES:
+        sel = [r for r in rows if r["prompt"].split()[1] == s]
+        if sel:
+            out["per_shape"][s] = rate(sel)
+    return out
+
+
+def table(summ):
+    lines = ["| group | images | as prompted | colour right | shape right |", "| --- | --- | --- | --- | --- |"]
+    o = summ["overall"]
+    lines.append(f"| all | {o['n']} | {o['both']:.1%} | {o['colour']:.1%} | {o['shape']:.1%} |")
+    for key in ("per_colour", "per_shape"):
+        for name, r in summ[key].items():
+            lines.append(f"| {name} | {r['n']} | {r['both']:.1%} | {r['colour']:.1%} | {r['shape']:.1%} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--facet", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--clip", required=True)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--prompts", help="comma-separated '<colour> <shape>' (default: all)")
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--cfg-scale", type=float)
+    ap.add_argument("--sampler")
+    ap.add_argument("--images", help="keep the pictures in this folder")
+    ap.add_argument("--json-out")
+    ap.add_argument("--bar", type=float, help="fail when the overall rate is below this")
+    args = ap.parse_args(argv)
+    labels = [p.strip() for p in args.prompts.split(",")] if args.prompts else LABELS
+    for label in labels:
+        if label not in LABELS:
+            raise SystemExit(f"'{label}' is not a colour and shape of the world")
+    t0 = time.time()
+    rows = score(args.facet, args.model, args.clip, labels, args.seeds, args.steps, args.cfg_scale, args.sampler,
+                 args.images)
+    summ = summary(rows)
+    summ.update({"seeds": args.seeds, "steps": args.steps, "cfg_scale": args.cfg_scale, "sampler": args.sampler,
+                 "seconds": round(time.time() - t0, 1), "rows": rows})
+    print(table(summ))
+    print(f"{len(rows)} images in {summ['seconds']} s")
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as f:
+            json.dump(summ, f, indent=1)
+    if args.bar is not None and summ["overall"]["both"] < args.bar:
+        print(f"FAIL: {summ['overall']['both']:.1%} of the pictures are classified as their prompt, below {args.bar:.0%}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
