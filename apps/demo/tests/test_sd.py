@@ -26,9 +26,9 @@ from world import generate, language  # noqa: E402
 FACET = os.environ.get("FACET", os.path.join(ROOT, "build", "bin", "facet"))
 MODEL = os.path.join(DEMO, "models", "demo-sd")
 CLIP = os.path.join(DEMO, "models", "demo-clip")
-# Every colour and every shape at least once, each prompt with two seeds.
-BAR_PROMPTS = ["red circle", "green square", "blue star", "yellow triangle", "orange arrow", "purple semicircle",
-               "pink crescent", "black circle"]
+# A few prompts x seeds, fixed before any result was seen: one picture costs ~5-10 s on lavapipe
+# (most of it the first UNet step, which builds and records the graphs), and the test has 60 s.
+BAR_PROMPTS = ["red circle", "blue square", "yellow star"]
 BAR_SEEDS = [0, 1]
 BAR = 0.8
 
