@@ -24,7 +24,7 @@ import sd_eval  # noqa: E402
 from world import generate, language  # noqa: E402
 
 FACET = os.environ.get("FACET", os.path.join(ROOT, "build", "bin", "facet"))
-MODEL = os.path.join(DEMO, "models", "demo-sd")
+MODEL = os.environ.get("DEMO_SD", os.path.join(DEMO, "models", "demo-sd"))
 CLIP = os.path.join(DEMO, "models", "demo-clip")
 # A few prompts x seeds, fixed before any result was seen: one picture costs ~5-10 s on lavapipe
 # (most of it the first UNet step, which builds and records the graphs), and the test has 60 s.
@@ -42,7 +42,7 @@ class TrainTest(unittest.TestCase):
     def test_train_few_steps_then_facet_draws(self):
         facet_or_skip(self)
         with tempfile.TemporaryDirectory() as tmp:
-            generate.generate(os.path.join(tmp, "world"), seed=3, n_train=24, n_test=1, per_pattern=0, min_size=64,
+            generate.generate(os.path.join(tmp, "world"), seed=3, n_train=24, n_test=1, per_pattern=1, min_size=64,
                               max_size=72)
             out = os.path.join(tmp, "sd")
             cmd = [sys.executable, os.path.join(DEMO, "train", "train_sd.py"), "--data", os.path.join(tmp, "world"),
@@ -81,6 +81,39 @@ class TrainTest(unittest.TestCase):
                 bad = sd_parts.sd_ref_text.CLIPTokenizer(tok.vocab, [])
                 bad.model_max_length = tok.model_max_length
                 sd_parts.check_tokenizer(bad, CLIP, ["a red circle"])
+
+
+class ReferenceTest(unittest.TestCase):
+    """facet txt2img on the committed demo-sd draws what the PyTorch reference it was trained with
+    draws, from the same initial noise (--noise-in)."""
+
+    def test_facet_matches_reference(self):
+        facet_or_skip(self)
+        import numpy as np
+        import torch
+        from PIL import Image
+        import sd_parts
+        import sd_ref
+
+        torch.set_num_threads(1)
+        unet, vae, text, tok, sched = sd_parts.load_folder(MODEL)
+        noise = torch.randn(4, 16, 16, generator=torch.Generator().manual_seed(5))
+        prompt = "a green star"
+        with torch.no_grad():
+            uncond, cond = sd_ref.encode_prompts(text, tok, prompt, "")
+            lat = sd_ref.txt2img_latents(unet, sched, noise, 20, cond, uncond, 7.5)
+            _, want = sd_ref.decode_latents(vae, lat)
+        with tempfile.TemporaryDirectory() as tmp:
+            npy, png = os.path.join(tmp, "noise.npy"), os.path.join(tmp, "x.png")
+            np.save(npy, noise.numpy().astype(np.float32))
+            p = subprocess.run([FACET, "--quiet", "txt2img", "--model", MODEL, "--prompt", prompt, "--noise-in", npy,
+                                "--out", png], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            self.assertEqual(p.returncode, 0, p.stdout[-3000:])
+            got = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        diff = np.abs(got - want.astype(int))
+        print(f"facet vs reference: max |diff| {diff.max()}, mean {diff.mean():.3f} (of 255)")
+        self.assertLessEqual(diff.mean(), 2.0)
+        self.assertLessEqual(np.percentile(diff, 99), 16)
 
 
 class BarTest(unittest.TestCase):

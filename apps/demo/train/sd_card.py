@@ -28,6 +28,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--train-log", required=True)
+    ap.add_argument("--vae-log", help="train_log.json of the run that trained the VAE, when the UNet run took it "
+                    "with --vae-from")
     ap.add_argument("--eval", required=True)
     ap.add_argument("--command", required=True, help="the training command, as run")
     ap.add_argument("--eval-command", required=True)
@@ -43,14 +45,25 @@ def main(argv=None):
         vae = json.load(f)
     with open(os.path.join(args.model, "text_encoder", "config.json")) as f:
         text = json.load(f)
-    a, sec, cpu, par = tl["args"], tl["seconds"], tl["cpu_seconds"], tl["parameters"]
+    a, sec, cpu, par = dict(tl["args"]), dict(tl["seconds"]), dict(tl["cpu_seconds"]), tl["parameters"]
+    runs = [tl]
+    if args.vae_log:
+        with open(args.vae_log) as f:
+            vl = json.load(f)
+        runs.insert(0, vl)
+        for k in ("vae_steps", "vae_batch", "vae_lr", "kl", "fg_weight", "vae_channels"):
+            a[k] = vl["args"][k]
+        sec["vae"], cpu["vae"] = vl["seconds"]["vae"], vl["cpu_seconds"]["vae"]
+    sec["total"] = round(sum(r["seconds"]["total"] for r in runs), 1)
+    cpu["total"] = round(sum(r["cpu_seconds"]["total"] for r in runs), 1)
     size = folder_bytes(args.model)
     metrics = {"bar": {"overall_as_prompted": ev["overall"]["both"], "per_colour": ev["per_colour"],
                        "per_shape": ev["per_shape"], "overall": ev["overall"], "seeds": ev["seeds"],
                        "steps": ev["steps"] or 20, "cfg_scale": ev["cfg_scale"] or 7.5,
                        "sampler": ev["sampler"] or "ddim", "images": len(ev["rows"]), "eval_seconds": ev["seconds"]},
                "training": {"args": a, "seconds": sec, "cpu_seconds": cpu, "threads": tl["threads"],
-                            "torch": tl["torch"], "images": tl["images"], "log": tl["log"]},
+                            "torch": tl["torch"], "images": tl["images"],
+                            "log": sum((r["log"] for r in runs), [])},
                "parameters": par, "folder_bytes": size}
     hf_io.write_json(os.path.join(args.model, "metrics.json"), metrics)
     o = ev["overall"]
@@ -84,13 +97,14 @@ def main(argv=None):
         "combinations never drawn); one-object scenes make "
         f"{a['single']:.0%} of each UNet batch, captioned \"a red circle\" half of the time, else by a world template",
         f"- VAE: {a['vae_steps']} steps of batch {a['vae_batch']}, AdamW lr {a['vae_lr']}, MSE + 0.5 L1 + "
-        f"{a['kl']} KL",
+        f"{a['kl']} KL, the objects' pixels weighted {a['fg_weight']} more",
         f"- UNet: {a['unet_steps']} steps of batch {a['batch']}, AdamW lr {a['lr']} (warm-up, cosine), "
         f"epsilon loss, caption dropped {a['drop']:.0%} of the time (classifier-free guidance), EMA {a['ema']} "
         "(the stored weights), seed " + str(a["seed"]),
-        f"- time: VAE {sec['vae']} s, UNet {sec['unet']} s wall clock; {cpu['total']} s of CPU time in all "
-        f"({tl['threads']} thread, torch {tl['torch']}, under `nice -n 10` on the shared 2-core machine, "
-        "whose other jobs took the rest of the wall clock)", "",
+        f"- time: {cpu['total']} s of CPU time in all (VAE {cpu['vae']} s, UNet {cpu['unet']} s, the rest loading, "
+        f"encoding the latents, checking the tokenizer), {sec['total']} s of wall clock: {tl['threads']} thread, "
+        f"torch {tl['torch']}, under `nice -n 10` on the shared 2-core machine, whose other jobs took the rest "
+        "of the wall clock", "",
         "## Evaluation (issue 23's bar, through the facet CLI)", "",
         "```sh", args.eval_command, "```", "",
         f"For each of the {len(ev['per_colour'])} x {len(ev['per_shape'])} colour/shape pairs and seeds "

@@ -53,6 +53,53 @@ def score(facet, model, clip, labels, seeds, steps=None, cfg=None, sampler=None,
     return rows
 
 
+def python_score(model, clip, labels, seeds, steps=20, cfg=7.5, batch=56):
+    """The same measurement in PyTorch, for a quick look at every prompt and many seeds where the
+    facet CLI costs ~10 s a picture on a loaded machine: the reference pipeline (sd_ref.py's
+    DDIM loop and modules, which Facet's tests match) with torch's noise for each seed (not
+    Facet's mt19937 draws), and demo-clip's CLIPModel (clip_model.py) with CLIPImageProcessor's
+    preprocessing of a 64 px picture and facet classify's template "a photo of a {}."."""
+    import torch
+    import hf_io
+    import sd_parts as P
+    import sd_ref
+    from clip_model import CLIPModel
+
+    unet, vae, text, tok, sched = P.load_folder(model)
+    with open(os.path.join(clip, "config.json")) as f:
+        ccfg = json.load(f)
+    cm = CLIPModel(ccfg)
+    cm.load_state_dict({k: v for k, v in hf_io.load_safetensors(os.path.join(clip, "model.safetensors")).items()
+                        if not k.endswith("position_ids")})
+    cm.eval()
+    ctok = sd_ref.CLIPTokenizer.from_tokenizer_json(os.path.join(clip, "tokenizer.json"),
+                                                    model_max_length=ccfg["text_config"]["max_position_embeddings"])
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
+    rows = []
+    with torch.no_grad():
+        t_emb = torch.nn.functional.normalize(cm.text_embeds(torch.tensor([ctok(f"a photo of a {l}.") for l in LABELS])), dim=-1)
+        jobs = [(label, seed) for seed in seeds for label in labels]
+        for i in range(0, len(jobs), batch):
+            part = jobs[i:i + batch]
+            cond = text.prompt_embeds(torch.tensor([tok(language.a(l)) for l, _ in part]))
+            uncond = text.prompt_embeds(torch.tensor([tok("")] * len(part)))
+            noise = torch.stack([torch.randn(4, 16, 16, generator=torch.Generator().manual_seed(s)) for _, s in part])
+            sched.set_timesteps(steps)
+            x = noise * sched.init_noise_sigma
+            for t in sched.timesteps:
+                inp = sched.scale_model_input(torch.cat([x, x]), t)
+                u, c = unet(inp, t, torch.cat([uncond, cond])).chunk(2)
+                x = sched.step(u + cfg * (c - u), t, x)
+            img = vae.decode(x / vae.config["scaling_factor"])
+            u8 = ((img / 2 + 0.5).clamp(0, 1) * 255).round()
+            pix = (u8 / 255 - mean) / std
+            i_emb = torch.nn.functional.normalize(cm.image_embeds(pix), dim=-1)
+            picks = (i_emb @ t_emb.T).argmax(dim=1).tolist()
+            rows += [{"prompt": l, "seed": s, "pick": LABELS[k]} for (l, s), k in zip(part, picks)]
+    return rows
+
+
 def summary(rows):
     def rate(sel):
         sel = list(sel)
@@ -93,6 +140,8 @@ def main(argv=None):
     ap.add_argument("--sampler")
     ap.add_argument("--images", help="keep the pictures in this folder")
     ap.add_argument("--json-out")
+    ap.add_argument("--python", action="store_true", help="score with the PyTorch reference instead of facet "
+                    "(python_score: torch's noise, for a quick look)")
     ap.add_argument("--bar", type=float, help="fail when the overall rate is below this")
     args = ap.parse_args(argv)
     labels = [p.strip() for p in args.prompts.split(",")] if args.prompts else LABELS
@@ -100,10 +149,14 @@ def main(argv=None):
         if label not in LABELS:
             raise SystemExit(f"'{label}' is not a colour and shape of the world")
     t0 = time.time()
-    rows = score(args.facet, args.model, args.clip, labels, args.seeds, args.steps, args.cfg_scale, args.sampler,
-                 args.images)
+    if args.python:
+        rows = python_score(args.model, args.clip, labels, args.seeds, args.steps or 20,
+                            7.5 if args.cfg_scale is None else args.cfg_scale)
+    else:
+        rows = score(args.facet, args.model, args.clip, labels, args.seeds, args.steps, args.cfg_scale, args.sampler,
+                     args.images)
     summ = summary(rows)
-    summ.update({"seeds": args.seeds, "steps": args.steps, "cfg_scale": args.cfg_scale, "sampler": args.sampler,
+    summ.update({"scorer": "python reference" if args.python else "facet CLI", "seeds": args.seeds, "steps": args.steps, "cfg_scale": args.cfg_scale, "sampler": args.sampler,
                  "seconds": round(time.time() - t0, 1), "rows": rows})
     print(table(summ))
     print(f"{len(rows)} images in {summ['seconds']} s")

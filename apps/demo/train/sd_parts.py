@@ -6,8 +6,6 @@ import json
 import os
 import sys
 
-import torch
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, HERE)
@@ -124,3 +122,21 @@ def new_unet(config):
 
 def new_vae(config):
     return sd_ref_vae.AutoencoderKL(config)
+
+
+def load_folder(model):
+    """A demo-sd folder as reference modules: (unet, vae, text encoder, tokenizer, scheduler)."""
+    def load(folder, weights, cls):
+        with open(os.path.join(model, folder, "config.json"), encoding="utf-8") as f:
+            m = cls(json.load(f))
+        tensors = hf_io.load_safetensors(os.path.join(model, folder, weights))
+        m.load_state_dict({k: v.float() for k, v in tensors.items() if not k.endswith("position_ids")})
+        return m.eval()
+
+    unet = load("unet", "diffusion_pytorch_model.safetensors", sd_ref_unet.UNet2DConditionModel)
+    vae = load("vae", "diffusion_pytorch_model.safetensors", sd_ref_vae.AutoencoderKL)
+    text = load("text_encoder", "model.safetensors", sd_ref_text.CLIPTextModel)
+    tok = sd_ref_text.CLIPTokenizer.from_folder(os.path.join(model, "tokenizer"))
+    with open(os.path.join(model, "scheduler", "scheduler_config.json"), encoding="utf-8") as f:
+        sched = sd_ref_schedulers.make_scheduler(json.load(f))
+    return unet, vae, text, tok, sched
