@@ -24,6 +24,13 @@ from world import language, scene as world_scene  # noqa: E402
 LABELS = [f"{c} {s}" for c in sorted(world_scene.COLOURS) for s in world_scene.SHAPES]
 
 
+def interleaved():
+    """All labels, ordered so that every 8 in a row hold every colour and 7 or 8 shapes (a run cut
+    short still covers the world): label 8a + b is colour b with shape (2a + b) mod 7."""
+    colours, shapes = sorted(world_scene.COLOURS), world_scene.SHAPES
+    return [f"{colours[b]} {shapes[(2 * a + b) % 7]}" for a in range(7) for b in range(8)]
+
+
 def run(cmd):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
@@ -144,7 +151,7 @@ def main(argv=None):
                     "(python_score: torch's noise, for a quick look)")
     ap.add_argument("--bar", type=float, help="fail when the overall rate is below this")
     args = ap.parse_args(argv)
-    labels = [p.strip() for p in args.prompts.split(",")] if args.prompts else LABELS
+    labels = [p.strip() for p in args.prompts.split(",")] if args.prompts else interleaved()
     for label in labels:
         if label not in LABELS:
             raise SystemExit(f"'{label}' is not a colour and shape of the world")
