@@ -33,6 +33,7 @@ def main(argv=None):
     ap.add_argument("--eval", required=True)
     ap.add_argument("--command", required=True, help="the training command, as run")
     ap.add_argument("--eval-command", required=True)
+    ap.add_argument("--python-eval", help="sd_eval.py --python's --json-out, stored in metrics.json too")
     ap.add_argument("--notes", default="", help="extra markdown for the card's end")
     args = ap.parse_args(argv)
     with open(args.train_log) as f:
@@ -65,6 +66,10 @@ def main(argv=None):
                             "torch": tl["torch"], "images": tl["images"],
                             "log": sum((r["log"] for r in runs), [])},
                "parameters": par, "folder_bytes": size}
+    if args.python_eval:
+        with open(args.python_eval) as f:
+            pe = json.load(f)
+        metrics["bar_python_reference"] = {k: pe[k] for k in ("overall", "per_colour", "per_shape", "seeds", "rows")}
     hf_io.write_json(os.path.join(args.model, "metrics.json"), metrics)
     o = ev["overall"]
     lines = [
@@ -107,7 +112,7 @@ def main(argv=None):
         "of the wall clock", "",
         "## Evaluation (issue 23's bar, through the facet CLI)", "",
         "```sh", args.eval_command, "```", "",
-        f"For each of the {len(ev['per_colour'])} x {len(ev['per_shape'])} colour/shape pairs and seeds "
+        f"For each of {len({r['prompt'] for r in ev['rows']})} colour/shape prompts and seeds "
         f"{ev['seeds']}, `facet txt2img` draws \"a <colour> <shape>\" (sampler {ev['sampler'] or 'ddim'}, "
         f"{ev['steps'] or 20} steps, CFG {ev['cfg_scale'] or 7.5}: the CLI's defaults), and `facet classify` with "
         "demo-clip picks one of all colour/shape labels. \"as prompted\" = the pick is the prompt.", "",

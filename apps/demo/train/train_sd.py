@@ -135,6 +135,9 @@ def train_unet(args, records, means, stds, scale, text, tokenizer, log):
                         args.attention_levels)
     torch.manual_seed(args.seed + 1)
     unet = P.new_unet(cfg)
+    if args.unet_from:  # continue training a demo-sd folder's UNet
+        path = os.path.join(args.unet_from, "unet", "diffusion_pytorch_model.safetensors")
+        unet.load_state_dict({k: v.float() for k, v in hf_io.load_safetensors(path).items()})
     ema = Ema(unet, args.ema)
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.01)
     sched = P.make_scheduler()
@@ -211,6 +214,7 @@ def main(argv=None):
     ap.add_argument("--vae-lr", type=float, default=3e-3)
     ap.add_argument("--fg-weight", type=float, default=10.0, help="extra loss weight of the objects' pixels")
     ap.add_argument("--kl", type=float, default=1e-4, help="weight of the KL term (per element)")
+    ap.add_argument("--unet-from", help="start the UNet from this demo-sd folder's (continued training)")
     ap.add_argument("--unet-channels", type=int, nargs="+", default=[32, 64, 64])
     ap.add_argument("--attention-levels", type=int, default=1, help="UNet levels with attention (the last ones)")
     ap.add_argument("--heads", type=int, default=4)
