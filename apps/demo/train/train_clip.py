@@ -123,10 +123,19 @@ def caption_variant(rng, record):
     return text
 
 
+def adamw(model, lr):
+    """AdamW with weight decay on the matrices other than embeddings."""
+    named = list(model.named_parameters())
+    decay = [p for n, p in named if p.dim() >= 2 and "embed" not in n]
+    other = [p for n, p in named if not (p.dim() >= 2 and "embed" not in n)]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.98))
+
+
 def sample_batch(rng, records, by_colour, n, same_colour):
     """Random images; a `same_colour` share of them one-object images of one colour (a random one),
     so that colour alone cannot tell their captions apart and shape has to."""
-    k = int(round(n * same_colour))
+    k = int(round(n * same_colour)) if by_colour else 0
     pool = by_colour[rng.choice(sorted(by_colour))] if k else []
     return [rng.choice(pool) for _ in range(k)] + [rng.randrange(len(records)) for _ in range(n - k)]
 
@@ -236,10 +245,7 @@ def train(args):
     config = make_config(len(tok.vocab), tok.bos, tok.eos, args.width, args.layers)
     texts = Texts(tok, config["text_config"]["max_position_embeddings"])
     model = CLIPModel(config)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embedding" not in n]
-    other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embedding" not in n)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": other, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98))
+    opt = adamw(model, args.lr)
     warmup = max(1, min(100, args.steps // 10))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
