@@ -26,19 +26,23 @@ def mmvp_table(runs):
     return lines
 
 
+def read_mmvp(path):
+    """`facet mmvp --json` output -> {pattern: {"pairs", "accuracy"}}."""
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as f:
+        j = json.load(f)
+    if "models" in j:  # several models in one run: take the first
+        j = j["models"][0]
+    return {p["pattern"]: {"pairs": p["pairs"], "accuracy": p["pairs_correct"] / p["pairs"]} for p in j["patterns"]}
+
+
 def write(args):
     with open(os.path.join(args.model, "training.json"), encoding="utf-8") as f:
         training = json.load(f)
     with open(args.eval, encoding="utf-8") as f:
         ev = json.load(f)
-    mmvp = {}
-    if args.mmvp:
-        with open(args.mmvp, encoding="utf-8") as f:
-            mmvp = json.load(f)
-    compare = {}
-    if args.compare:
-        with open(args.compare, encoding="utf-8") as f:
-            compare = json.load(f)
+    mmvp, compare = read_mmvp(args.mmvp), read_mmvp(args.compare)
     with open(os.path.join(args.model, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
     mof = config["model_type"] == "llava_llama"
@@ -100,6 +104,7 @@ def write(args):
                   f"(facet ground, original-image pixels): {100 * b['iou_at_least_0.5']:.1f}%."]
     if mmvp:
         runs = [(name, mmvp)] + ([(args.compare_name, compare)] if compare else [])
+        runs.sort(key=lambda r: r[0] != "demo-llava")
         lines += ["", "## MMVP-style pairs (`facet mmvp`)", "",
                   "Pair accuracy on the world's 90 MMVP-style pairs (seed 0, 15 per pattern; both questions of a pair must be",
                   "right; a blind guesser scores 25%):", ""] + mmvp_table(runs)
