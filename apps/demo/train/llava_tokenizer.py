@@ -16,6 +16,10 @@ from bpe import _merge_once, merge_until_whole
 UNK, BOS, EOS, IMAGE, PAD = "<unk>", "<s>", "</s>", "<image>", "<pad>"
 SPACE = "\u2581"
 _WORD = re.compile(r"[A-Za-z]+")
+# LLaVA-1.5's conversation format (llava-hf's template, text-only turns), which Facet recognises as vicuna.
+CHAT_TEMPLATE = ("{% for message in messages %}{% if message['role'] == 'user' %}USER: {{ message['content'] }} "
+                 "{% else %}ASSISTANT: {{ message['content'] }}{{ eos_token }}{% endif %}{% endfor %}"
+                 "{% if add_generation_prompt %}ASSISTANT:{% endif %}")
 # Merges for box numbers, ranked before the word merges: "▁[0.125,0.250" -> "▁[0." 1 2 5 ",0." 2 5 0.
 BOX_MERGES = [("0", "."), ("[", "0."), (",", "0."), (SPACE, "[0.")]
 
@@ -130,7 +134,7 @@ class Tokenizer:
     def tokenizer_config(pad=True):
         c = {"add_bos_token": True, "add_eos_token": False, "bos_token": BOS, "eos_token": EOS, "unk_token": UNK,
              "clean_up_tokenization_spaces": False, "legacy": True, "model_max_length": 512,
-             "tokenizer_class": "LlamaTokenizer"}
+             "tokenizer_class": "LlamaTokenizer", "chat_template": CHAT_TEMPLATE}
         if pad:
             c["pad_token"] = PAD
         return c
