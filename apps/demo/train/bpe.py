@@ -48,8 +48,13 @@ def learn_merges(words):
     """Merges (most frequent adjacent pair first, ties to the smallest pair) until every word is
     one symbol."""
     alphabet = byte_alphabet()
-    seqs = [_symbols(w, alphabet) for w in sorted(set(words))]
-    merges = []
+    return merge_until_whole([_symbols(w, alphabet) for w in sorted(set(words))])
+
+
+def merge_until_whole(seqs, merges=None):
+    """BPE training on symbol sequences: the most frequent adjacent pair (ties to the smallest) is
+    merged, after the given merges, until every sequence is one symbol."""
+    merges = list(merges or [])
     while True:
         counts = {}
         for s in seqs:
