@@ -9,7 +9,7 @@ packages=(
   libspdlog-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev libjpeg62-turbo-dev
   python3  # the script of docs/writing-an-adapter.md (standard library only)
-  python3-numpy python3-pil python3-torch  # the demo world's generator and training smoke test (apps/demo)
+  python3-numpy python3-pil python3-torch libopenblas0-pthread  # the demo world's generator and training smoke test (apps/demo)
 )
 missing=()
 for p in "${packages[@]}"; do

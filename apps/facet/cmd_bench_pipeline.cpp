@@ -90,7 +90,10 @@ void add_bench_pipeline(CLI::App* bench, GlobalOptions& g, Action& run) {
       for (int64_t k = 0; k < o->images; ++k) raw += "<image>";
       std::vector<int32_t> ids = llm::encode_media_prompt(vlm.tokenizer(), raw, mo).ids;
       std::mt19937 rng(7);
-      std::uniform_int_distribution<int32_t> pick(3, 31999);
+      // Ordinary text ids of this model (the first few are usually special).
+      const int32_t vocab = static_cast<int32_t>(std::min<int64_t>(vlm.llm().vocab(), 32000));
+      if (vocab < 8) throw InputError("the language model's vocabulary of " + std::to_string(vocab) + " is too small to draw prompt tokens from");
+      std::uniform_int_distribution<int32_t> pick(3, vocab - 1);
       for (int64_t i = 0; i < o->prompt; ++i) ids.push_back(pick(rng));
       if (static_cast<int64_t>(ids.size()) + o->gen > vlm.llm().context())
         throw InputError("the prompt (" + std::to_string(ids.size()) + " tokens) and " + std::to_string(o->gen) +

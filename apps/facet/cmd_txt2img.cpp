@@ -61,8 +61,8 @@ void add_generation(CLI::App& app, GlobalOptions& g, Action& run, bool img2img) 
   }() + " (default ddim)");
   cmd->add_option("--seed", o->run.seed, "Seed of the initial noise (default 0)");
   const std::string size_default = img2img ? "the init image's, rounded down" : "the model's sample size";
-  cmd->add_option("--width", o->run.width, "Image width, a multiple of 8 (default: " + size_default + ")")->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--height", o->run.height, "Image height, a multiple of 8 (default: " + size_default + ")")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--width", o->run.width, "Image width, a multiple of the model's size step (SD 1.x / 2.x: 64) (default: " + size_default + ")")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--height", o->run.height, "Image height, a multiple of the size step (default: " + size_default + ")")->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--tokenizer", o->tokenizer, "CLIP tokenizer: a tokenizer/ folder (vocab.json + merges.txt) or tokenizer.json");
   cmd->add_option("--noise-in", o->noise_in, "Initial latent noise, f32 NPY [4, H/8, W/8] or [1, 4, H/8, W/8]");
   cmd->add_option("--latents-out", o->latents_out, "Write the final latents (before the VAE), f32 NPY [4, H/8, W/8]");

@@ -130,19 +130,21 @@ HostTensor SdGenerator::encode(const HostTensor& pixels) { return vae("vae_encod
 
 Txt2ImgResult SdGenerator::txt2img(const Txt2ImgOptions& o) {
   Txt2ImgResult r;
-  const int64_t align = model_.vae_factor;
+  const int64_t align = model_.size_step();
   const bool img2img = o.init_image.has_value();
-  const int64_t default_w = img2img ? o.init_image->width / align * align : model_.sample_size * align;
-  const int64_t default_h = img2img ? o.init_image->height / align * align : model_.sample_size * align;
+  const int64_t default_w = img2img ? o.init_image->width / align * align : model_.sample_size * model_.vae_factor;
+  const int64_t default_h = img2img ? o.init_image->height / align * align : model_.sample_size * model_.vae_factor;
   r.width = o.width ? o.width : default_w;
   r.height = o.height ? o.height : default_h;
   if (r.width % align != 0 || r.height % align != 0 || r.width < align || r.height < align)
     throw InputError((img2img && !o.width && !o.height ? "the init image must be at least " + std::to_string(align) + " pixels a side; "
                                                        : std::string()) +
-                     "--width and --height must be positive multiples of " + std::to_string(align) + ", got " +
+                     "--width and --height must be positive multiples of " + std::to_string(align) + " (the VAE's " +
+                     std::to_string(model_.vae_factor) + " pixels per latent x the UNet's " + std::to_string(model_.unet_factor) +
+                     " latents per bottom cell), got " +
                      std::to_string(r.width) + "x" + std::to_string(r.height));
   if (r.width > 4096 || r.height > 4096) throw InputError("--width and --height above 4096 are not supported");
-  const int64_t c = model_.latent_channels, h = r.height / align, w = r.width / align;
+  const int64_t c = model_.latent_channels, h = r.height / model_.vae_factor, w = r.width / model_.vae_factor;
   if (o.steps < 1 || o.steps > 1000) throw UsageError("--steps must be in 1..1000");
   auto sched = make_scheduler(sampler_config(o.sampler, model_.scheduler_config, model_.scheduler_config_path),
                               static_cast<int>(o.steps));

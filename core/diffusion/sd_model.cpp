@@ -76,6 +76,7 @@ SdModel SdModel::open(const std::string& path, const std::string& tokenizer) {
     m.latent_channels = u["in_channels"].get<int64_t>();
     m.sample_size = file->sample_size;
     m.time_dim = u["block_out_channels"][0].get<int64_t>();
+    m.unet_factor = int64_t{1} << (u["block_out_channels"].size() - 1);
     m.scaling_factor = v["scaling_factor"].get<double>();
     m.vae_factor = int64_t{1} << (v["block_out_channels"].size() - 1);
     if (v["latent_channels"].get<int64_t>() != m.latent_channels)
@@ -110,6 +111,8 @@ SdModel SdModel::open(const std::string& path, const std::string& tokenizer) {
   if (channels.empty() || channels[0] < 2 || channels[0] % 2 != 0)
     throw InputError("'" + unet_cfg.string() + "': field 'block_out_channels' must start with an even width");
   m.time_dim = channels[0];
+  if (channels.size() > 8) throw InputError("'" + unet_cfg.string() + "': field 'block_out_channels' has more than 8 levels");
+  m.unet_factor = int64_t{1} << (channels.size() - 1);
   m.scaling_factor = field<double>(v, "scaling_factor", 0.18215, vae_cfg);
   const auto vae_channels = field<std::vector<int64_t>>(v, "block_out_channels", {64}, vae_cfg);
   if (vae_channels.empty() || vae_channels.size() > 8) throw InputError("'" + vae_cfg.string() + "': field 'block_out_channels' must have 1..8 entries");

@@ -28,6 +28,10 @@ struct SdModel {
   // From vae/config.json.
   double scaling_factor = 0.18215;
   int64_t vae_factor = 8;  // pixels per latent = 2^(levels - 1)
+  // From unet/config.json: latents per bottom-level cell = 2^(levels - 1). Image sides must be
+  // multiples of vae_factor * unet_factor (the UNet's skips are not resized; SD 1.x / 2.x: 64 px).
+  int64_t unet_factor = 8;
+  int64_t size_step() const { return vae_factor * unet_factor; }
   // The text encoder output the UNet takes: last_hidden_state (every diffusers folder: SD 2.x's
   // conversion keeps only the layers it uses), or the penultimate layer through the final layer
   // norm (clip skip; SD 2.x single files).

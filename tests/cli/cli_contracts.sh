@@ -257,7 +257,7 @@ expect 2 "--init-image is required" -- facet img2img --model "$src/tests/models/
 expect 0 '"height":64,.*"image_ms":.*"peak_rss_mb":.*"steps":2,.*"unet_step_ms":' -- facet -q bench diffusion --model "$src/tests/models/sd_tiny" --steps 2 -r 1 --json
 expect 0 "UNet step .*VAE decoder .*peak resident memory" -- facet -q bench diffusion --model "$src/tests/models/sd_tiny" --steps 1 -r 1 --cfg-scale 1
 expect 3 "--noise-in: the noise is f32 \[3, 64, 64\] but this run needs f32 \[4, 8, 8\]" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --noise-in "$sdgold/vae.decode.out.npy" --out "$work/x.png"
-expect 3 "multiples of 8, got 60x64" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --width 60 --out "$work/x.png"
+expect 3 "multiples of 16 \(the VAE.s 8 pixels per latent x the UNet.s 2 latents per bottom cell\), got 60x64" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --width 60 --out "$work/x.png"
 expect 3 "does not exist" -- facet txt2img --model "$work/no-such-model" --prompt "car"
 expect 2 "error: " -- facet txt2img --model "$sd" --prompt "car" --no-such-flag
 expect 2 "error: " -- facet txt2img --model "$sd" --prompt "car" --steps 0
