@@ -2,6 +2,8 @@
 // (DESIGN.md §4). The loop is core's (diffusion::SdGenerator); this file maps flags to its options
 // and writes the results: the PNG with the parameters in a tEXt chunk, --latents-out, a per-step
 // progress line on stderr, and --json (seed, sampler, sizes, timesteps, per-stage timings).
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -80,8 +82,21 @@ void add_generation(CLI::App& app, GlobalOptions& g, Action& run, bool img2img) 
       Executor executor(ctx);
       diffusion::SdGenerator gen(std::move(model), registry, ctx, executor);
       if (!g.quiet)
-        o->run.progress = [](size_t i, size_t n, double t, double ms) {
-          std::fprintf(stderr, "step %zu/%zu  t=%g  %.0f ms\n", i + 1, n, t, ms);
+        o->run.progress = [tty = isatty(2) != 0, done_ms = 0.0](size_t i, size_t n, double t, double ms) mutable {
+          if (!tty) {  // a log: one plain line per step
+            std::fprintf(stderr, "step %zu/%zu  t=%g  %.0f ms\n", i + 1, n, t, ms);
+            return;
+          }
+          // A terminal: one bar redrawn in place, with the rate and the time left after the first
+          // step (which also builds the graphs) from the later steps' mean.
+          if (i > 0) done_ms += ms;
+          const double per = i > 0 ? done_ms / static_cast<double>(i) : ms;
+          const int bar = static_cast<int>(25 * (i + 1) / n);
+          std::fprintf(stderr, "\rsteps [%s%s] %zu/%zu  %.2f steps/s  %.1f s left ", std::string(static_cast<size_t>(bar), '#').c_str(),
+                       std::string(static_cast<size_t>(25 - bar), ' ').c_str(), i + 1, n, 1000.0 / per,
+                       per * static_cast<double>(n - i - 1) / 1000.0);
+          if (i + 1 == n) std::fputc('\n', stderr);
+          std::fflush(stderr);
         };
       const diffusion::Txt2ImgResult r = gen.txt2img(o->run);
       if (!o->latents_out.empty()) io::write_npy(o->latents_out, r.latents);

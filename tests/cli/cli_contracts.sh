@@ -256,6 +256,10 @@ expect 2 "--strength: 1.5 is outside" -- facet img2img --model "$src/tests/model
 expect 2 "--init-image is required" -- facet img2img --model "$src/tests/models/sd_tiny" --prompt "car"
 expect 0 '"height":64,.*"image_ms":.*"peak_rss_mb":.*"steps":2,.*"unet_step_ms":' -- facet -q bench diffusion --model "$src/tests/models/sd_tiny" --steps 2 -r 1 --json
 expect 0 "UNet step .*VAE decoder .*peak resident memory" -- facet -q bench diffusion --model "$src/tests/models/sd_tiny" --steps 1 -r 1 --cfg-scale 1
+# On a terminal txt2img redraws one progress bar (steps/s, time left); in a log, one line per step.
+tty_out="$(script -qec "LD_PRELOAD='$facet_preload' '$facet_bin' txt2img --model '$src/tests/models/sd_tiny' --prompt car --steps 3 --out '$work/tty.png'" /dev/null 2>&1)"
+if grep -q $'\rsteps \[.*3/3 .*steps/s .*s left' <<<"$tty_out" && ! grep -q "^step 1/3" <<<"$tty_out"; then echo "ok: txt2img progress bar on a terminal"; else echo "FAIL: txt2img progress on a terminal:"; echo "$tty_out" | cat -v | head -5; fails=$((fails + 1)); fi
+expect 0 "step 1/3 .*step 3/3" -- facet txt2img --model "$src/tests/models/sd_tiny" --prompt car --steps 3 --out "$work/tty.png"
 expect 3 "--noise-in: the noise is f32 \[3, 64, 64\] but this run needs f32 \[4, 8, 8\]" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --noise-in "$sdgold/vae.decode.out.npy" --out "$work/x.png"
 expect 3 "multiples of 16 \(the VAE.s 8 pixels per latent x the UNet.s 2 latents per bottom cell\), got 60x64" -- facet txt2img --model "$sd" --prompt "car" --steps 1 --width 60 --out "$work/x.png"
 expect 3 "does not exist" -- facet txt2img --model "$work/no-such-model" --prompt "car"
