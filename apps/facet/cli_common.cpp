@@ -70,6 +70,17 @@ NamedModel parse_named_model(const std::string& arg) {
   return m;
 }
 
+std::vector<NamedModel> parse_named_models(const std::vector<std::string>& args) {
+  std::vector<NamedModel> models;
+  for (const auto& a : args) {
+    models.push_back(parse_named_model(a));
+    for (size_t k = 0; k + 1 < models.size(); ++k)
+      if (models[k].name == models.back().name)
+        throw UsageError("two models are named '" + models.back().name + "'; name them: --model NAME=PATH");
+  }
+  return models;
+}
+
 std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipeline::PipelineSpec& spec) {
   std::vector<std::string> paths = g.plugin_paths;
   paths.insert(paths.end(), spec.runtime.plugin_paths.begin(), spec.runtime.plugin_paths.end());

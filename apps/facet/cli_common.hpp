@@ -57,6 +57,8 @@ struct NamedModel {
   bool is_toml() const;  // a pipeline file rather than a model folder
 };
 NamedModel parse_named_model(const std::string& arg);
+// Each argument parsed; two models with one name are a UsageError.
+std::vector<NamedModel> parse_named_models(const std::vector<std::string>& args);
 // Plugin folders: --plugin-path first, then the TOML's [runtime] plugin_paths.
 std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipeline::PipelineSpec& spec);
 // The device, timeout and memory limit of the TOML's [runtime], --device winning.

@@ -97,13 +97,8 @@ nlohmann::json score_json(const MmvpScore& score) {
 }
 
 int run_mmvp(const MmvpOptions& o, const GlobalOptions& g) {
-  std::vector<NamedModel> models;
-  for (const auto& p : o.in_order) models.push_back(parse_named_model(p));
+  const std::vector<NamedModel> models = parse_named_models(o.in_order);
   if (models.empty()) throw UsageError("give a pipeline TOML file or --model DIR (one or more)");
-  for (size_t i = 0; i < models.size(); ++i)
-    for (size_t k = 0; k < i; ++k)
-      if (models[i].name == models[k].name)
-        throw UsageError("two models are named '" + models[i].name + "'; name them: --model NAME=PATH");
   std::vector<MmvpQuestion> questions = read_mmvp(o.data, o.patterns);
   if (o.limit > 0 && static_cast<size_t>(o.limit) < questions.size()) questions.resize(static_cast<size_t>(o.limit) & ~size_t{1});
 

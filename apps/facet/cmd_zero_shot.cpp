@@ -109,13 +109,7 @@ void add_mmvp_vlm(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_flag("--truncate", o->truncate, "Truncate statements longer than the text tower takes");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      std::vector<NamedModel> models;
-      for (const auto& m : o->models) {
-        models.push_back(parse_named_model(m));
-        for (size_t k = 0; k + 1 < models.size(); ++k)
-          if (models[k].name == models.back().name)
-            throw UsageError("two models are named '" + models.back().name + "'; name them: --model NAME=DIR");
-      }
+      const std::vector<NamedModel> models = parse_named_models(o->models);
       const auto pairs = read_mmvp_vlm(o->data);
       std::vector<MmvpVlmRun> runs;
       Session s(g);

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "bar_chart.hpp"
+#include "comparison_table.hpp"
 #include "io/csv.hpp"
 #include "util/error.hpp"
 
@@ -158,29 +159,17 @@ std::string mmvp_table(const std::vector<MmvpRun>& runs) {
     row(first.total, "total");
     return out;
   }
-  std::vector<int> cw;
-  std::snprintf(line, sizeof line, "%-*s  %5s", static_cast<int>(w), "pattern", "pairs");
-  out += line;
-  for (const auto& r : runs) {
-    cw.push_back(std::max(7, static_cast<int>(r.model.size())));
-    std::snprintf(line, sizeof line, "  %*s", cw.back(), r.model.c_str());
-    out += line;
+  std::vector<std::string> models;
+  for (const auto& r : runs) models.push_back(r.model);
+  std::vector<ComparisonRow> rows;
+  for (size_t k = 0; k <= first.patterns.size(); ++k) {  // the patterns, then the total
+    const bool total = k == first.patterns.size();
+    const MmvpPatternScore& p0 = total ? first.total : first.patterns[k];
+    ComparisonRow row{total ? "total" : p0.pattern, std::to_string(p0.pairs), {}};
+    for (const auto& r : runs) row.values.push_back((total ? r.score.total : r.score.patterns.at(k)).pair_accuracy());
+    rows.push_back(std::move(row));
   }
-  out += "\n";
-  auto row = [&](const std::string& name, size_t k) {  // k = pattern index, or patterns.size() for the total
-    const MmvpPatternScore& p0 = k < first.patterns.size() ? first.patterns[k] : first.total;
-    std::snprintf(line, sizeof line, "%-*s  %5d", static_cast<int>(w), name.c_str(), p0.pairs);
-    out += line;
-    for (size_t m = 0; m < runs.size(); ++m) {
-      const MmvpScore& sc = runs[m].score;
-      const MmvpPatternScore& p = k < sc.patterns.size() ? sc.patterns[k] : sc.total;
-      std::snprintf(line, sizeof line, "  %*.1f%%", cw[m] - 1, p.pair_accuracy());
-      out += line;
-    }
-    out += "\n";
-  };
-  for (size_t k = 0; k < first.patterns.size(); ++k) row(first.patterns[k].pattern, k);
-  row("total", first.patterns.size());
+  out += comparison_table(models, rows);
   out += "(pair accuracy: both questions of a pair right)\n";
   return out;
 }

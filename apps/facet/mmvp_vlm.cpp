@@ -5,6 +5,7 @@
 #include <map>
 
 #include "bar_chart.hpp"
+#include "comparison_table.hpp"
 #include "io/csv.hpp"
 #include "util/error.hpp"
 
@@ -163,28 +164,16 @@ std::string mmvp_vlm_table(const std::vector<MmvpVlmRun>& runs) {
     std::snprintf(line, sizeof line, "%-*s  %5s  %7s  %7.1f%%\n", w, "average", "", "", first.average());
     return out + line;
   }
-  std::vector<int> cw;
-  std::snprintf(line, sizeof line, "%-*s  %5s", w, "pattern", "pairs");
-  out += line;
-  for (const auto& r : runs) {
-    cw.push_back(std::max(7, static_cast<int>(r.model.size())));
-    std::snprintf(line, sizeof line, "  %*s", cw.back(), r.model.c_str());
-    out += line;
-  }
-  out += "\n";
-  for (size_t k = 0; k <= first.patterns.size(); ++k) {
+  std::vector<std::string> models;
+  for (const auto& r : runs) models.push_back(r.model);
+  std::vector<ComparisonRow> rows;
+  for (size_t k = 0; k <= first.patterns.size(); ++k) {  // the patterns, then the average
     const bool avg = k == first.patterns.size();
-    std::snprintf(line, sizeof line, "%-*s  %5s", w, avg ? "average" : first.patterns[k].type.c_str(),
-                  avg ? "" : std::to_string(first.patterns[k].pairs).c_str());
-    out += line;
-    for (size_t m = 0; m < runs.size(); ++m) {
-      const MmvpVlmResult& r = runs[m].result;
-      std::snprintf(line, sizeof line, "  %*.1f%%", cw[m] - 1, avg ? r.average() : r.patterns.at(k).accuracy());
-      out += line;
-    }
-    out += "\n";
+    ComparisonRow row{avg ? "average" : first.patterns[k].type, avg ? "" : std::to_string(first.patterns[k].pairs), {}};
+    for (const auto& r : runs) row.values.push_back(avg ? r.result.average() : r.result.patterns.at(k).accuracy());
+    rows.push_back(std::move(row));
   }
-  return out;
+  return out + comparison_table(models, rows);
 }
 
 }  // namespace facet::cli

@@ -170,7 +170,6 @@ std::shared_ptr<const WeightSet> WeightSet::view(const std::string& path, std::s
     ws->tensors_[t.name] = std::move(e);
   }
   for (auto& [name, text] : files) ws->files_[name] = std::make_shared<const std::string>(std::move(text));
-  ws->folder_.clear();
   ws->base_ = std::move(base);
   ws->is_view_ = true;
   std::lock_guard<std::mutex> lock(views_mutex);
