@@ -13,13 +13,15 @@
 #include "io/csv.hpp"
 #include "io/embedding_cache.hpp"
 #include "io/image.hpp"
-#include "pair_mining.hpp"
+#include "eval/pair_mining.hpp"
 #include "progress.hpp"
 #include "pipeline/model_folder.hpp"
 #include "util/error.hpp"
 #include "vk/context.hpp"
 
 namespace facet::cli {
+
+using namespace facet::eval;
 
 namespace fs = std::filesystem;
 

@@ -4,21 +4,20 @@
 // the rule of mmvp_grading.hpp; pairs of consecutive questions count when both are right. Writes a
 // JSONL line per question as it goes, then prints the per-pattern table (one column per model) and
 // writes a bar chart with the models side by side.
-#include <chrono>
 #include <fstream>
 #include <iostream>
 
 #include "cli_common.hpp"
 #include "graph/executor.hpp"
-#include "llm/chat.hpp"
-#include "llm/generation.hpp"
-#include "llm/media_prompt.hpp"
 #include "llm/vlm_session.hpp"
-#include "mmvp.hpp"
+#include "eval/mmvp.hpp"
+#include "eval/mmvp_run.hpp"
 #include "progress.hpp"
 #include "util/error.hpp"
 
 namespace facet::cli {
+
+using namespace facet::eval;
 
 namespace {
 
@@ -40,48 +39,17 @@ MmvpScore run_model(const NamedModel& m, const std::vector<MmvpQuestion>& questi
   vk::Context ctx(context_options(g, spec.runtime));
   Executor executor(ctx, ExecOptions{});
   llm::VlmSession vlm(spec, registry, ctx, executor, o.session);
-  if (!vlm.takes_images()) throw InputError("'" + spec.path + "' takes no images; MMVP needs a multimodal pipeline");
-  llm::MediaPromptOptions mo;
-  mo.chat = vlm.chat_template(o.chat_template);
-  mo.system = o.system.empty() ? vlm.system_message() : o.system;
-  mo.images = 1;
-  mo.rows_per_image = vlm.rows_per_image();
-  std::vector<int32_t> end_ids = llm::end_of_turn_ids(vlm.tokenizer(), *mo.chat, llm::model_eos_ids(vlm.model()));
-
-  std::vector<MmvpAnswer> answers(questions.size());
+  eval::MmvpAskOptions ask{o.max_tokens, o.sampler, o.chat_template, o.system};
+  std::vector<MmvpAnswer> answers;
   Progress progress("MMVP " + m.name, questions.size(), g.quiet || o.json);
-  for (size_t i = 0; i < questions.size(); ++i) {
-    const MmvpQuestion& q = questions[i];
-    const auto t0 = std::chrono::steady_clock::now();
-    const HostTensor pixels = vlm.load_image(q.image);
-    const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), mmvp_message(q), mo);
-    vlm.llm().reset();
-    std::vector<float> logits = vlm.prefill(prompt.ids, {pixels}, prompt.instruction);
-    std::vector<int32_t> history;
-    for (int32_t id : prompt.ids)
-      if (id >= 0) history.push_back(id);
-    llm::SamplerOptions so = o.sampler;
-    so.seed += static_cast<uint64_t>(q.index);  // each question's draw is independent of the others
-    llm::Sampler sampler(so);
-    llm::Generation gen = llm::generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens);
-    MmvpAnswer& a = answers[i];
-    a.text = gen.text;
-    a.prompt_tokens = static_cast<int64_t>(prompt.ids.size());
-    a.new_tokens = static_cast<int64_t>(gen.tokens.size());
-    a.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    if (i % 2 == 1) {  // a pair is complete: grade it and write both lines
-      std::vector<MmvpQuestion> pq{questions[i - 1], q};
-      std::vector<MmvpAnswer> pa{answers[i - 1], a};
-      score_mmvp(pq, pa);
-      answers[i - 1] = pa[0];
-      a = pa[1];
-      jsonl << mmvp_jsonl_line(m.name, pq[0], pa[0]) << mmvp_jsonl_line(m.name, pq[1], pa[1]);
-      jsonl.flush();
-      if (!jsonl) throw InputError("cannot write '" + o.out + "'");
-    }
-    progress.update(i + 1);
-  }
-  return score_mmvp(questions, answers);
+  return eval::ask_mmvp(
+      vlm, questions, ask, answers,
+      [&](size_t i) {
+        jsonl << mmvp_jsonl_line(m.name, questions[i], answers[i]) << mmvp_jsonl_line(m.name, questions[i + 1], answers[i + 1]);
+        jsonl.flush();
+        if (!jsonl) throw InputError("cannot write '" + o.out + "'");
+      },
+      [&](size_t done) { progress.update(done); });
 }
 
 nlohmann::json score_json(const MmvpScore& score) {

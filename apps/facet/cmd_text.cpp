@@ -3,12 +3,14 @@
 #include <iostream>
 
 #include "cli_common.hpp"
-#include "clip_zero_shot.hpp"
+#include "eval/clip_zero_shot.hpp"
 #include "io/npy.hpp"
 #include "pipeline/model_folder.hpp"
 #include "util/error.hpp"
 
 namespace facet::cli {
+
+using namespace facet::eval;
 
 namespace {
 

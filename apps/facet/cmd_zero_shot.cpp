@@ -5,12 +5,14 @@
 #include <iostream>
 
 #include "cli_common.hpp"
-#include "clip_zero_shot.hpp"
-#include "mmvp_vlm.hpp"
+#include "eval/clip_zero_shot.hpp"
+#include "eval/mmvp_vlm.hpp"
 #include "progress.hpp"
 #include "util/error.hpp"
 
 namespace facet::cli {
+
+using namespace facet::eval;
 
 namespace {
 

@@ -12,20 +12,26 @@
 
 namespace facet::llm {
 
+// Why a reply ended: an end id or stop string, max_tokens or the context, or keep_going.
+enum class Finish { Stop, Length, Cancelled };
+
 struct Generation {
   std::vector<int32_t> tokens;  // the new tokens (an end id or stop string not included)
   std::string text;             // their text, cut before a stop string
   int64_t decode_steps = 0;     // tokens fed back to the model
   double decode_ms = 0;         // wall time of those feeds
+  Finish finish = Finish::Length;
 };
 
 // Receives the text as it is decided (whole UTF-8 characters, nothing past a stop string).
 using TextCallback = std::function<void(const std::string&)>;
 
 // Up to `max_tokens` tokens after `logits` (the prompt's last logits); `history` is the prompt
-// (for the repetition penalty).
+// (for the repetition penalty). `keep_going`, asked after each new token, stops the reply when it
+// returns false (cancellation: a library caller, a server client that went away).
 Generation generate_reply(LlmSession& session, std::vector<float> logits, std::vector<int32_t> history,
                           const text::Tokenizer& tokenizer, const std::vector<int32_t>& end_ids, Sampler& sampler,
-                          const std::vector<std::string>& stops, int max_tokens, const TextCallback& on_text = {});
+                          const std::vector<std::string>& stops, int max_tokens, const TextCallback& on_text = {},
+                          const std::function<bool()>& keep_going = {});
 
 }  // namespace facet::llm

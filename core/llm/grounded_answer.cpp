@@ -25,8 +25,13 @@ bool starts_with(const std::string& s, const std::string& p) { return s.compare(
 
 GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const GroundOptions& o) {
   if (!vlm.takes_images()) throw InputError("the model '" + vlm.model().dir + "' takes no images: it cannot ground");
+  return ground(vlm, io::load_image(image_path), o);
+}
+
+GroundedAnswer ground(VlmSession& vlm, io::RgbImage image, const GroundOptions& o) {
+  if (!vlm.takes_images()) throw InputError("the model '" + vlm.model().dir + "' takes no images: it cannot ground");
   GroundedAnswer a;
-  a.image = io::load_image(image_path);
+  a.image = std::move(image);
   const grounding::Frame frame = vlm.frame(a.image.width, a.image.height);
   a.format = o.format ? *o.format : grounding::format_for_model_type(vlm.model().model_type);
 

@@ -34,6 +34,8 @@ struct GroundedAnswer {
 };
 
 GroundedAnswer ground(VlmSession& vlm, const std::string& image_path, const GroundOptions& options);
+// The same for an image already decoded (EXIF orientation applied).
+GroundedAnswer ground(VlmSession& vlm, io::RgbImage image, const GroundOptions& options);
 
 // The boxes of an answer (ground, and facet run of a pipeline with [grounding]): the text they are
 // read from — decoded with location tokens kept, since they are often special tokens; for Kosmos-2

@@ -118,13 +118,16 @@ MediaPrompt encode_media_prompt(const text::Tokenizer& tok, const std::string& p
   bool add_special = false;
   if (o.chat) {
     std::string user = prompt;
-    if (o.images > 0 && offsets_of(prompt, kImageMarker, 0, prompt.size()).empty()) {
+    bool marked = !offsets_of(prompt, kImageMarker, 0, prompt.size()).empty();
+    for (const auto& m : o.history) marked = marked || !offsets_of(m.content, kImageMarker, 0, m.content.size()).empty();
+    if (o.images > 0 && !marked) {
       std::string lead;
       for (int64_t i = 0; i < o.images; ++i) lead += std::string(kImageMarker) + "\n";
       user = lead + prompt;
     }
     std::vector<ChatMessage> messages;
     if (!o.system.empty()) messages.push_back({"system", o.system});
+    messages.insert(messages.end(), o.history.begin(), o.history.end());
     messages.push_back({"user", user});
     RenderedChat r = o.chat->render(messages, true, bos_literal(tok), eos_literal(tok));
     text = r.text;

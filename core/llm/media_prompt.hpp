@@ -56,6 +56,9 @@ struct MediaPromptOptions {
   int64_t regions = 0;               // regions given with the prompt
   int64_t rows_per_region = 0;       // media rows each region contributes; 0: "<region>" is text
   PromptLayout layout = PromptLayout::Markers;
+  // Chat only: the turns before the prompt (user and assistant, no system), rendered ahead of it;
+  // their "<image>" markers take the first images. The prompt is the last user message.
+  std::vector<ChatMessage> history;
 };
 
 MediaPrompt encode_media_prompt(const text::Tokenizer& tokenizer, const std::string& prompt, const MediaPromptOptions& options);

@@ -31,6 +31,14 @@ std::vector<std::string> PluginRegistry::default_search_paths(const std::vector<
   if (!ec) {
     out.push_back((exe_dir.parent_path() / "lib" / "facet" / "plugins").string());
   }
+  // Inside libfacet (a Python process, a user's program): the plugins installed beside the library,
+  // <libdir>/facet/plugins.
+  std::error_code lib_ec;
+  fs::path module_dir = fs::path(boost::dll::this_line_location(lib_ec)).parent_path();
+  if (!lib_ec && module_dir != exe_dir) {
+    const std::string beside = (module_dir / "facet" / "plugins").string();
+    if (std::find(out.begin(), out.end(), beside) == out.end()) out.push_back(beside);
+  }
   return out;
 }
 

@@ -1,44 +1,5 @@
-// Typed errors. Each kind maps to one exit code of the `facet` CLI (DESIGN.md §4), and every
-// message names the file, field, tensor, node or TOML line it is about.
+// The typed errors live in the public host headers (facet/error.hpp): the library throws what the
+// CLI maps to exit codes.
 #pragma once
 
-#include <stdexcept>
-#include <string>
-
-namespace facet {
-
-enum class ExitCode : int { Ok = 0, Internal = 1, Usage = 2, InvalidInput = 3, Plugin = 4, Gpu = 5 };
-
-class Error : public std::runtime_error {
- public:
-  Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
-  ExitCode code() const { return code_; }
-
- private:
-  ExitCode code_;
-};
-
-// Wrong command-line usage.
-struct UsageError : Error {
-  explicit UsageError(const std::string& m) : Error(ExitCode::Usage, m) {}
-};
-// Bad user input: a file, a config, a TOML pipeline, an image, a prompt, a shape.
-struct InputError : Error {
-  explicit InputError(const std::string& m) : Error(ExitCode::InvalidInput, m) {}
-};
-// A plugin that cannot be found, loaded, or that failed a call.
-struct PluginError : Error {
-  explicit PluginError(const std::string& m) : Error(ExitCode::Plugin, m) {}
-};
-// The GPU failed: out of device memory, device lost, a timeout, or no usable device.
-struct GpuError : Error {
-  enum class Kind { OutOfDeviceMemory, DeviceLost, Timeout, NoDevice, Other };
-  GpuError(Kind kind, const std::string& m) : Error(ExitCode::Gpu, m), kind(kind) {}
-  Kind kind;
-};
-// A broken invariant inside Facet itself.
-struct InternalError : Error {
-  explicit InternalError(const std::string& m) : Error(ExitCode::Internal, m) {}
-};
-
-}  // namespace facet
+#include <facet/error.hpp>

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "../../apps/facet/mmvp.hpp"
+#include "eval/mmvp.hpp"
 #include "util/error.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 namespace {
 
 namespace fs = std::filesystem;
@@ -134,4 +134,4 @@ TEST_F(MmvpFolder, MalformedFoldersAreRefusedWithTheLine) {
 }
 
 }  // namespace
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../apps/facet/clip_zero_shot.hpp"
-#include "../../apps/facet/mmvp_vlm.hpp"
+#include "eval/clip_zero_shot.hpp"
+#include "eval/mmvp_vlm.hpp"
 #include "util/error.hpp"
 #include "vk_fixture.hpp"
 
@@ -32,7 +32,7 @@ class ClipZeroShot : public VkTest {
 
 TEST_F(ClipZeroShot, LogitsAndProbabilitiesMatchTheReference) {
   Executor ex(ctx());
-  cli::ClipScorer clip(pipeline::ModelFolder::open(kModels + "/clip_tiny"), registry, ctx(), ex);
+  eval::ClipScorer clip(pipeline::ModelFolder::open(kModels + "/clip_tiny"), registry, ctx(), ex);
   EXPECT_NEAR(clip.scale(), std::exp(2.6592f), 1e-4);
   const auto g = golden("zero_shot.json");
   std::vector<std::string> texts;
@@ -45,8 +45,8 @@ TEST_F(ClipZeroShot, LogitsAndProbabilitiesMatchTheReference) {
   for (const auto& [image, want] : g["images"].items()) {
     const auto i = clip.images({kModels + "/images/" + image})[0];
     std::vector<float> logits;
-    for (const auto& v : t) logits.push_back(clip.scale() * cli::dot(i, v));
-    const auto probs = cli::softmax(logits);
+    for (const auto& v : t) logits.push_back(clip.scale() * eval::dot(i, v));
+    const auto probs = eval::softmax(logits);
     for (size_t k = 0; k < logits.size(); ++k) {
       EXPECT_NEAR(logits[k], want["logits"][k].get<float>(), 1e-5) << image << " " << texts[k];
       EXPECT_NEAR(probs[k], want["probs"][k].get<float>(), 1e-6) << image << " " << texts[k];
@@ -58,10 +58,10 @@ TEST_F(ClipZeroShot, LogitsAndProbabilitiesMatchTheReference) {
 
 TEST_F(ClipZeroShot, MmvpVlmMatchesTheReference) {
   Executor ex(ctx());
-  cli::ClipScorer clip(pipeline::ModelFolder::open(kModels + "/clip_tiny"), registry, ctx(), ex);
-  auto pairs = cli::read_mmvp_vlm(kModels + "/mmvp_vlm");
+  eval::ClipScorer clip(pipeline::ModelFolder::open(kModels + "/clip_tiny"), registry, ctx(), ex);
+  auto pairs = eval::read_mmvp_vlm(kModels + "/mmvp_vlm");
   size_t calls = 0;
-  cli::MmvpVlmResult r = cli::run_mmvp_vlm(pairs, clip, [&](size_t, size_t) { ++calls; });
+  eval::MmvpVlmResult r = eval::run_mmvp_vlm(pairs, clip, [&](size_t, size_t) { ++calls; });
   EXPECT_EQ(calls, 1u);
   const auto g = golden("mmvp_vlm.json");
   ASSERT_EQ(r.pairs.size(), g.size());
@@ -83,21 +83,21 @@ TEST_F(ClipZeroShot, MmvpVlmMatchesTheReference) {
 
   const fs::path out = fs::temp_directory_path() / "facet_mmvp_vlm_test";
   fs::create_directories(out);
-  cli::write_mmvp_vlm_csv({{"tiny <clip>", r}}, (out / "r.csv").string());
-  cli::write_mmvp_vlm_svg({{"tiny <clip>", r}}, (out / "r.svg").string());
+  eval::write_mmvp_vlm_csv({{"tiny <clip>", r}}, (out / "r.csv").string());
+  eval::write_mmvp_vlm_svg({{"tiny <clip>", r}}, (out / "r.svg").string());
   std::ifstream csv(out / "r.csv"), svg(out / "r.svg");
   std::string header, text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
   std::getline(csv, header);
   EXPECT_EQ(header.rfind("type,qid1,qid2,", 0), 0u);
   EXPECT_NE(text.find("tiny &lt;clip&gt;"), std::string::npos);
   EXPECT_NE(text.find("Color and Appearance"), std::string::npos);
-  EXPECT_NE(cli::mmvp_vlm_table({{"tiny", r}}).find("average"), std::string::npos);
+  EXPECT_NE(eval::mmvp_vlm_table({{"tiny", r}}).find("average"), std::string::npos);
 
   // Two models side by side: a model column in the CSV, a legend and one bar per model per pattern.
-  cli::MmvpVlmResult other = r;
+  eval::MmvpVlmResult other = r;
   other.patterns[0].correct = other.patterns[0].pairs;
-  cli::write_mmvp_vlm_csv({{"a", r}, {"b", other}}, (out / "r2.csv").string());
-  cli::write_mmvp_vlm_svg({{"a", r}, {"b", other}}, (out / "r2.svg").string());
+  eval::write_mmvp_vlm_csv({{"a", r}, {"b", other}}, (out / "r2.csv").string());
+  eval::write_mmvp_vlm_svg({{"a", r}, {"b", other}}, (out / "r2.svg").string());
   std::ifstream csv2(out / "r2.csv"), svg2(out / "r2.svg");
   std::string text2((std::istreambuf_iterator<char>(svg2)), std::istreambuf_iterator<char>());
   std::getline(csv2, header);
@@ -109,7 +109,7 @@ TEST_F(ClipZeroShot, MmvpVlmMatchesTheReference) {
   for (size_t at = text2.find("<rect x=\"260\""); at != std::string::npos; at = text2.find("<rect x=\"260\"", at + 1)) ++bars;
   EXPECT_EQ(bars, 2 * (r.patterns.size() + 1));  // every pattern and the average, twice
   EXPECT_NE(text2.find(">b</text>"), std::string::npos);
-  const std::string table = cli::mmvp_vlm_table({{"a", r}, {"b", other}});
+  const std::string table = eval::mmvp_vlm_table({{"a", r}, {"b", other}});
   EXPECT_NE(table.find("100.0%"), std::string::npos) << table;
   fs::remove_all(out);
 }
@@ -127,7 +127,7 @@ TEST(MmvpVlmFolder, MalformedLayoutsAreNamed) {
   };
   auto error_of = [&]() -> std::string {
     try {
-      cli::read_mmvp_vlm(d.string());
+      eval::read_mmvp_vlm(d.string());
     } catch (const InputError& e) {
       return e.what();
     }
@@ -146,7 +146,7 @@ TEST(MmvpVlmFolder, MalformedLayoutsAreNamed) {
   setup("Question ID,Type,Statement\n1,Color,\"a, quoted\n2,Color,b\n", true);
   EXPECT_NE(error_of().find("unterminated"), std::string::npos);
   setup("Question ID,Type,Statement\r\n1,Color,\"a, \"\"quoted\"\"\"\r\n2,Color,b\r\n", true);
-  auto pairs = cli::read_mmvp_vlm(d.string());
+  auto pairs = eval::read_mmvp_vlm(d.string());
   ASSERT_EQ(pairs.size(), 1u);
   EXPECT_EQ(pairs[0].statement1, "a, \"quoted\"");
   fs::remove_all(d);

@@ -7,7 +7,7 @@
 #include <random>
 #include <set>
 
-#include "../../apps/facet/pair_mining.hpp"
+#include "eval/pair_mining.hpp"
 #include "io/embedding_cache.hpp"
 #include "io/image.hpp"
 #include "pipeline/model_folder.hpp"
@@ -36,7 +36,7 @@ TEST(MinePairs, BlockedScanFindsExactlyTheBruteForcePairs) {
   for (size_t a = 0; a < count; ++a)
     for (size_t b = a + 1; b < count; ++b)
       if (cosine(clip[a], clip[b]) > 0.8 && cosine(dino[a], dino[b]) < 0.2) want.insert({a, b});
-  size_t examined = cli::mine_pairs(clip, dino, 0.8f, 0.2f, [&](const cli::MinedPair& p) {
+  size_t examined = eval::mine_pairs(clip, dino, 0.8f, 0.2f, [&](const eval::MinedPair& p) {
     EXPECT_LT(p.a, p.b);
     EXPECT_NEAR(p.clip, cosine(clip[p.a], clip[p.b]), 1e-5);
     got.insert({p.a, p.b});

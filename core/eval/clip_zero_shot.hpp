@@ -12,7 +12,7 @@
 #include "text/tokenizer.hpp"
 #include "vk/context.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 // The ids CLIP's text tower takes for `text`: tokenizer.json's pipeline with its BOS/EOS.
 // More than text_config.max_position_embeddings ids is an InputError naming the count, unless
@@ -48,8 +48,10 @@ class ClipScorer {
   float scale_;
 };
 
+// Scales v to unit length (a zero vector stays zero).
+void normalize(std::vector<float>& v);
 float dot(const std::vector<float>& a, const std::vector<float>& b);
 // softmax(scale * x)
 std::vector<float> softmax(const std::vector<float>& x, float scale = 1.0f);
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -1,15 +1,15 @@
-#include "mmvp_vlm.hpp"
+#include "eval/mmvp_vlm.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
-#include "bar_chart.hpp"
-#include "comparison_table.hpp"
+#include "eval/bar_chart.hpp"
+#include "eval/comparison_table.hpp"
 #include "io/csv.hpp"
 #include "util/error.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 namespace fs = std::filesystem;
 
@@ -176,4 +176,4 @@ std::string mmvp_vlm_table(const std::vector<MmvpVlmRun>& runs) {
   return out + comparison_table(models, rows);
 }
 
-}  // namespace facet::cli
+}  // namespace facet::eval

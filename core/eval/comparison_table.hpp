@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace facet::cli {
+namespace facet::eval {
 
 struct ComparisonRow {
   std::string name, pairs;     // pairs: shown as given ("" leaves the cell empty)
@@ -14,4 +14,4 @@ struct ComparisonRow {
 
 std::string comparison_table(const std::vector<std::string>& models, const std::vector<ComparisonRow>& rows);
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -1,4 +1,4 @@
-#include "mmvp.hpp"
+#include "eval/mmvp.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <map>
 
-#include "bar_chart.hpp"
-#include "comparison_table.hpp"
+#include "eval/bar_chart.hpp"
+#include "eval/comparison_table.hpp"
 #include "io/csv.hpp"
 #include "util/error.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 namespace fs = std::filesystem;
 
@@ -191,4 +191,4 @@ void write_mmvp_chart(const std::vector<MmvpRun>& runs, const std::string& path)
                       path);
 }
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -1,9 +1,9 @@
-#include "comparison_table.hpp"
+#include "eval/comparison_table.hpp"
 
 #include <algorithm>
 #include <cstdio>
 
-namespace facet::cli {
+namespace facet::eval {
 
 std::string comparison_table(const std::vector<std::string>& models, const std::vector<ComparisonRow>& rows) {
   int w = 7;
@@ -31,4 +31,4 @@ std::string comparison_table(const std::vector<std::string>& models, const std::
   return out;
 }
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "mmvp_grading.hpp"
+#include "eval/mmvp_grading.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 struct MmvpQuestion {
   int index = 0;
@@ -68,4 +68,4 @@ std::string mmvp_table(const std::vector<MmvpRun>& runs);
 // A bar chart of the pair accuracies per pattern and in total (SVG), the models side by side.
 void write_mmvp_chart(const std::vector<MmvpRun>& runs, const std::string& path);
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -1,4 +1,4 @@
-#include "clip_zero_shot.hpp"
+#include "eval/clip_zero_shot.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "io/weights.hpp"
 #include "util/error.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 namespace {
 
@@ -19,14 +19,6 @@ int64_t max_positions(const pipeline::ModelFolder& folder) {
   if (tc.contains("max_position_embeddings") && tc["max_position_embeddings"].is_number_integer())
     return tc["max_position_embeddings"].get<int64_t>();
   return 77;  // CLIPTextConfig's default
-}
-
-void normalize(std::vector<float>& v) {
-  double n = 0;
-  for (float x : v) n += static_cast<double>(x) * x;
-  n = std::sqrt(n);
-  if (n > 0)
-    for (float& x : v) x = static_cast<float>(x / n);
 }
 
 pipeline::ModelFolder clip_model_folder(pipeline::ModelFolder folder) {
@@ -103,6 +95,14 @@ std::vector<std::vector<float>> ClipScorer::texts(const std::vector<std::string>
   return out;
 }
 
+void normalize(std::vector<float>& v) {
+  double n = 0;
+  for (float x : v) n += static_cast<double>(x) * x;
+  n = std::sqrt(n);
+  if (n > 0)
+    for (float& x : v) x = static_cast<float>(x / n);
+}
+
 float dot(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0;
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) s += static_cast<double>(a[i]) * b[i];
@@ -120,4 +120,4 @@ std::vector<float> softmax(const std::vector<float>& x, float scale) {
   return y;
 }
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "clip_zero_shot.hpp"
+#include "eval/clip_zero_shot.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 struct MmvpVlmPair {
   std::string type;
@@ -54,4 +54,4 @@ std::string mmvp_vlm_table(const std::vector<MmvpVlmRun>& runs);
 // Per-pair results, one row per pair and model (a first column `model` when there are several).
 void write_mmvp_vlm_csv(const std::vector<MmvpVlmRun>& runs, const std::string& path);
 
-}  // namespace facet::cli
+}  // namespace facet::eval

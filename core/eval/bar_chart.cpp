@@ -1,4 +1,4 @@
-#include "bar_chart.hpp"
+#include "eval/bar_chart.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include "util/error.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 namespace {
 
@@ -79,4 +79,4 @@ void write_bar_chart_svg(const std::string& title, const std::vector<std::string
   if (!f) throw InputError("cannot write '" + path + "'");
 }
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace facet::cli {
+namespace facet::eval {
 
 struct McOption {
   char letter = 0;  // lowercase
@@ -27,4 +27,4 @@ std::vector<McOption> parse_options(const std::string& field, const std::string&
 // The chosen letter (lowercase), or none.
 std::optional<char> grade_answer(const std::string& answer, const std::vector<McOption>& options);
 
-}  // namespace facet::cli
+}  // namespace facet::eval

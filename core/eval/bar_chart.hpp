@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace facet::cli {
+namespace facet::eval {
 
 struct BarSeries {
   std::string name;
@@ -20,4 +20,4 @@ struct BarSeries {
 void write_bar_chart_svg(const std::string& title, const std::vector<std::string>& categories,
                          const std::vector<BarSeries>& series, const std::string& path);
 
-}  // namespace facet::cli
+}  // namespace facet::eval

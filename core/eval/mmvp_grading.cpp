@@ -1,10 +1,10 @@
-#include "mmvp_grading.hpp"
+#include "eval/mmvp_grading.hpp"
 
 #include <cctype>
 
 #include "util/error.hpp"
 
-namespace facet::cli {
+namespace facet::eval {
 
 namespace {
 
@@ -86,4 +86,4 @@ std::optional<char> grade_answer(const std::string& answer, const std::vector<Mc
   return std::nullopt;
 }
 
-}  // namespace facet::cli
+}  // namespace facet::eval

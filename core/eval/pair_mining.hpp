@@ -8,7 +8,7 @@
 #include <functional>
 #include <vector>
 
-namespace facet::cli {
+namespace facet::eval {
 
 struct MinedPair {
   size_t a, b;  // a < b
@@ -21,4 +21,4 @@ struct MinedPair {
 size_t mine_pairs(const std::vector<std::vector<float>>& clip, const std::vector<std::vector<float>>& dino, float clip_min,
                   float dino_max, const std::function<void(const MinedPair&)>& emit);
 
-}  // namespace facet::cli
+}  // namespace facet::eval

@@ -1,9 +1,9 @@
-#include "pair_mining.hpp"
+#include "eval/pair_mining.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
-namespace facet::cli {
+namespace facet::eval {
 
 namespace {
 
@@ -53,4 +53,4 @@ size_t mine_pairs(const std::vector<std::vector<float>>& clip, const std::vector
   return examined;
 }
 
-}  // namespace facet::cli
+}  // namespace facet::eval
