@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev libjpeg62-turbo-dev
   python3  # the script of docs/writing-an-adapter.md (standard library only)
   python3-numpy python3-pil python3-torch libopenblas0-pthread  # the demo world's generator and training smoke test (apps/demo)
-  python3-dev pybind11-dev python3-pybind11 python3-pytest  # the Python package (python/) and its tests
+  python3-dev pybind11-dev python3-pybind11 python3-pytest python3-dask python3-distributed  # the Python package (python/), its Dask module and tests
 )
 missing=()
 for p in "${packages[@]}"; do

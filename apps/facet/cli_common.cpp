@@ -111,6 +111,17 @@ vk::ContextOptions context_options(const GlobalOptions& g, const pipeline::Runti
   return co;
 }
 
+facet::DeviceOptions device_options(const GlobalOptions& g, const pipeline::RuntimeSpec& runtime) {
+  const vk::ContextOptions co = context_options(g, runtime);
+  facet::DeviceOptions d;
+  d.device = co.device;
+  d.plugin_paths = g.plugin_paths;
+  d.validation = co.validation;
+  d.timeout_ms = co.timeout_ms;
+  d.memory_limit = co.memory_limit;
+  return d;
+}
+
 std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g) {
   plugin::PluginRegistry registry(plugin_search_paths(g, spec));
   auto p = pipeline::Pipeline::load(spec, registry);  // every check before the GPU is touched

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <facet/facet.hpp>
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -63,6 +64,8 @@ std::vector<NamedModel> parse_named_models(const std::vector<std::string>& args)
 std::vector<std::string> plugin_search_paths(const GlobalOptions& g, const pipeline::PipelineSpec& spec);
 // The device, timeout and memory limit of the TOML's [runtime], --device winning.
 vk::ContextOptions context_options(const GlobalOptions& g, const pipeline::RuntimeSpec& runtime);
+// The same for a host-API Device (commands built on facet::Model), with --plugin-path.
+facet::DeviceOptions device_options(const GlobalOptions& g, const pipeline::RuntimeSpec& runtime);
 
 // Validates and runs a pipeline built in code on the selected device; returns its outputs.
 std::map<std::string, HostTensor> run_spec(const pipeline::PipelineSpec& spec, const GlobalOptions& g);

@@ -3,14 +3,13 @@
 // DESIGN.md §4 gives it), and with --draw the image with labelled boxes.
 #include <iostream>
 
+#include <facet/facet.hpp>
+
 #include "cli_common.hpp"
-#include "graph/executor.hpp"
 #include "grounding/draw.hpp"
-#include "grounding/json.hpp"
 #include "grounding_output.hpp"
+#include "host/convert.hpp"
 #include "io/image_write.hpp"
-#include "llm/grounded_answer.hpp"
-#include "util/error.hpp"
 
 namespace facet::cli {
 
@@ -43,27 +42,34 @@ void add_ground(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_flag("--json", o->json, "Print {text, entities: [{phrase, span, boxes}]} as JSON");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      pipeline::PipelineSpec spec = load_pipeline_spec(o->pipeline, o->model);
-      llm::GroundOptions go;
+      // On the host API (facet::Model::ground), as a program using libfacet would do it.
+      const pipeline::PipelineSpec spec = load_pipeline_spec(o->pipeline, o->model);  // checked before the GPU
+      facet::GroundOptions go;
       go.prompt = o->prompt;
-      if (o->format != "auto") go.format = grounding::parse_format(o->format);
-      if (!o->region.empty()) go.region = parse_region(o->region);
+      go.format = o->format;
+      if (!o->region.empty()) go.region = to_public(parse_region(o->region));
       go.max_tokens = o->max_tokens;
-      go.sampler = o->sampler;
-      plugin::PluginRegistry registry(plugin_search_paths(g, spec));
-      vk::Context ctx(context_options(g, spec.runtime));
-      Executor executor(ctx);
-      llm::VlmSession vlm(spec, registry, ctx, executor, o->session);
-      const llm::GroundedAnswer a = llm::ground(vlm, o->image, go);
-      if (!o->draw.empty()) io::write_png(o->draw, grounding::draw(a.image, a.grounding));
-      for (const auto& w : a.grounding.warnings) std::cerr << "warning: " << w << "\n";
+      go.sampling.temperature = o->sampler.temperature;
+      go.sampling.top_k = o->sampler.top_k;
+      go.sampling.top_p = o->sampler.top_p;
+      go.sampling.min_p = o->sampler.min_p;
+      go.sampling.repeat_penalty = o->sampler.repeat_penalty;
+      go.sampling.seed = o->sampler.seed;
+      facet::Device device(device_options(g, spec.runtime));
+      facet::Model model(device, o->pipeline.empty() ? o->model : o->pipeline,
+                         facet::ModelOptions{o->session.context, o->session.kv_cache, o->session.quantize, "", false});
+      const facet::Image image = facet::Image::load(o->image);
+      const facet::Grounding a = model.ground(image, go);
+      const grounding::Grounding boxes = to_core(a);
+      if (!o->draw.empty()) io::write_png(o->draw, grounding::draw(io::RgbImage{image.width, image.height, image.pixels}, boxes));
+      for (const auto& w : a.warnings) std::cerr << "warning: " << w << "\n";
       if (o->json) {
-        std::cout << grounding::to_json(a.grounding).dump() << "\n";
+        std::cout << a.json() << "\n";
         return 0;
       }
-      std::cout << a.grounding.text << "\n";
-      print_entities(std::cout, a.grounding);
-      if (a.grounding.entities.empty()) std::cout << "  (no boxes; the model wrote: " << a.raw << ")\n";
+      std::cout << a.text << "\n";
+      print_entities(std::cout, boxes);
+      if (a.entities.empty()) std::cout << "  (no boxes; the model wrote: " << a.raw << ")\n";
       if (!o->draw.empty()) std::cout << "boxes drawn: " << o->draw << "\n";
       return 0;
     };

@@ -19,6 +19,7 @@
 #include "llm/generation.hpp"
 #include "llm/grounded_answer.hpp"
 #include "llm/media_prompt.hpp"
+#include "llm/reply.hpp"
 #include "llm/vlm_session.hpp"
 #include "pipeline/model_pipeline.hpp"
 #include "pipeline/pipeline.hpp"
@@ -83,16 +84,13 @@ int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, 
   mo.rows_per_region = vlm.rows_per_region();
   const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), o.raw_prompt.empty() ? o.prompt : o.raw_prompt, mo);
   if (prompt.ids.empty()) throw InputError("the prompt has no tokens");
-  std::vector<float> logits = vlm.prefill(prompt.ids, pixels, prompt.instruction, regions);
+  llm::ReplyOptions ro;
+  ro.sampler = o.sampler;
+  ro.stops = o.stops;
+  ro.max_tokens = o.max_tokens;
+  if (!o.json) ro.on_text = print_text;
+  llm::Generation out = llm::reply(vlm, prompt, pixels, mo.chat, ro, regions);
   const llm::PrefillTimes prefill = vlm.last_prefill();
-
-  std::vector<int32_t> end_ids = llm::model_eos_ids(vlm.model());
-  if (mo.chat) end_ids = llm::end_of_turn_ids(vlm.tokenizer(), *mo.chat, end_ids);
-  llm::Sampler sampler(o.sampler);
-  std::vector<int32_t> history;
-  for (int32_t id : prompt.ids)
-    if (id >= 0) history.push_back(id);
-  llm::Generation out = llm::generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, o.stops, o.max_tokens, o.json ? llm::TextCallback{} : print_text);
   std::optional<llm::ReadBoxes> boxes;  // [grounding]: the answer's boxes on the first image
   if (!spec.grounding.format.empty() && !pixels.empty()) {
     boxes = llm::read_boxes(vlm.tokenizer(), grounding::parse_format(spec.grounding.format), prompt.ids, out,

@@ -2,9 +2,8 @@
 
 #include <chrono>
 
-#include "llm/chat.hpp"
-#include "llm/generation.hpp"
 #include "llm/media_prompt.hpp"
+#include "llm/reply.hpp"
 #include "util/error.hpp"
 
 namespace facet::eval {
@@ -18,7 +17,6 @@ MmvpScore ask_mmvp(llm::VlmSession& vlm, const std::vector<MmvpQuestion>& questi
   mo.system = o.system.empty() ? vlm.system_message() : o.system;
   mo.images = 1;
   mo.rows_per_image = vlm.rows_per_image();
-  const std::vector<int32_t> end_ids = llm::end_of_turn_ids(vlm.tokenizer(), *mo.chat, llm::model_eos_ids(vlm.model()));
 
   answers.assign(questions.size(), {});
   for (size_t i = 0; i < questions.size(); ++i) {
@@ -26,15 +24,11 @@ MmvpScore ask_mmvp(llm::VlmSession& vlm, const std::vector<MmvpQuestion>& questi
     const auto t0 = std::chrono::steady_clock::now();
     const HostTensor pixels = vlm.load_image(q.image);
     const llm::MediaPrompt prompt = llm::encode_media_prompt(vlm.tokenizer(), mmvp_message(q), mo);
-    vlm.llm().reset();
-    std::vector<float> logits = vlm.prefill(prompt.ids, {pixels}, prompt.instruction);
-    std::vector<int32_t> history;
-    for (int32_t id : prompt.ids)
-      if (id >= 0) history.push_back(id);
-    llm::SamplerOptions so = o.sampler;
-    so.seed += static_cast<uint64_t>(q.index);  // each question's draw is independent of the others
-    llm::Sampler sampler(so);
-    llm::Generation gen = llm::generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens);
+    llm::ReplyOptions ro;
+    ro.sampler = o.sampler;
+    ro.sampler.seed += static_cast<uint64_t>(q.index);  // each question's draw is independent of the others
+    ro.max_tokens = o.max_tokens;
+    const llm::Generation gen = llm::reply(vlm, prompt, {pixels}, mo.chat, ro);
     MmvpAnswer& a = answers[i];
     a.text = gen.text;
     a.prompt_tokens = static_cast<int64_t>(prompt.ids.size());

@@ -30,15 +30,15 @@ float dot(const float* a, const float* b, size_t n) {
 }  // namespace
 
 size_t mine_pairs(const std::vector<std::vector<float>>& clip, const std::vector<std::vector<float>>& dino, float clip_min,
-                  float dino_max, const std::function<void(const MinedPair&)>& emit) {
+                  float dino_max, const std::function<void(const MinedPair&)>& emit, size_t first_block, size_t blocks) {
   if (clip.size() != dino.size()) throw std::invalid_argument("CLIP and DINOv2 embed different image counts");
   size_t dc = 0, dd = 0;
   const std::vector<float> c = normalized(clip, &dc), d = normalized(dino, &dd);
   const size_t n = clip.size();
-  constexpr size_t kBlock = 64;  // rows of a block stay in cache while the columns stream past
   size_t examined = 0;
-  for (size_t a0 = 0; a0 < n; a0 += kBlock) {
-    const size_t a1 = std::min(n, a0 + kBlock);
+  const size_t end = blocks == 0 || first_block + blocks > (n + kMineBlock - 1) / kMineBlock ? n : (first_block + blocks) * kMineBlock;
+  for (size_t a0 = first_block * kMineBlock; a0 < end; a0 += kMineBlock) {
+    const size_t a1 = std::min(n, a0 + kMineBlock);
     for (size_t b = a0 + 1; b < n; ++b) {
       const float* cb = &c[b * dc];
       for (size_t a = a0; a < a1 && a < b; ++a) {

@@ -15,10 +15,16 @@ struct MinedPair {
   float clip, dino;
 };
 
+// Rows a of one block (a in [64k, 64k + 64)) are compared with every later row b while they stay in
+// cache; blocks are the unit of work a scale-out run hands to workers.
+inline constexpr size_t kMineBlock = 64;
+
 // Calls `emit` for every pair with clip cosine > clip_min and dino cosine < dino_max (a deterministic
-// order, block by block).
-// Returns the number of pairs examined.
+// order, block by block: the first row's block, then b, then a). With `blocks` > 0 only the pairs
+// whose first row lies in blocks [first_block, first_block + blocks) (their outputs, concatenated
+// in block order, are the whole run's). Returns the number of pairs examined.
 size_t mine_pairs(const std::vector<std::vector<float>>& clip, const std::vector<std::vector<float>>& dino, float clip_min,
-                  float dino_max, const std::function<void(const MinedPair&)>& emit);
+                  float dino_max, const std::function<void(const MinedPair&)>& emit, size_t first_block = 0,
+                  size_t blocks = 0);
 
 }  // namespace facet::eval

@@ -8,6 +8,7 @@
 #include "graph/host_tensor.hpp"
 #include "graph/quant.hpp"
 #include "util/error.hpp"
+#include "util/parallel.hpp"
 
 namespace facet {
 
@@ -47,13 +48,15 @@ ConstantData quantized_constant(const ConstantData& source, DType dtype, int64_t
   out.fill = [src, dtype, target, src_elem, block_elems, block_bytes](uint64_t offset, uint64_t n, void* dst) {
     constexpr uint64_t kBlocksPerStep = 8192;
     const uint64_t first = offset / block_bytes, last = (offset + n + block_bytes - 1) / block_bytes;
-    for (uint64_t b = first; b < last; b += kBlocksPerStep) {
+    const uint64_t steps = (last - first + kBlocksPerStep - 1) / kBlocksPerStep;
+    parallel_for(steps, [&](size_t step) {  // steps write disjoint ranges of dst
+      const uint64_t b = first + step * kBlocksPerStep;
       const uint64_t nb = std::min(kBlocksPerStep, last - b), count = nb * block_elems;
       const std::vector<float> values = convert_to_f32(dtype, src + b * block_elems * src_elem, static_cast<int64_t>(count));
       const std::vector<uint8_t> enc = quantize(target, values.data(), static_cast<int64_t>(count));
       const uint64_t lo = std::max(offset, b * block_bytes), hi = std::min(offset + n, (b + nb) * block_bytes);
       std::memcpy(static_cast<uint8_t*>(dst) + (lo - offset), enc.data() + (lo - b * block_bytes), hi - lo);
-    }
+    });
   };
   return out;
 }

@@ -9,6 +9,8 @@
 #include "host/model_state.hpp"
 #include "util/error.hpp"
 
+static_assert(facet::kMinePairsBlock == facet::eval::kMineBlock);
+
 namespace facet {
 
 namespace {
@@ -35,7 +37,8 @@ std::vector<MinedPair> mine_pairs(const Array& clip, const Array& dino, const Mi
     throw InputError("the CLIP and DINOv2 embeddings have " + std::to_string(c.size()) + " and " + std::to_string(d.size()) + " rows");
   std::vector<MinedPair> out;
   eval::mine_pairs(c, d, o.clip_threshold, o.dino_threshold,
-                   [&](const eval::MinedPair& p) { out.push_back({p.a, p.b, "", "", p.clip, p.dino}); });
+                   [&](const eval::MinedPair& p) { out.push_back({p.a, p.b, "", "", p.clip, p.dino}); }, o.first_block,
+                   o.blocks);
   return out;
 }
 

@@ -2,9 +2,8 @@
 #include <facet/facet.hpp>
 
 #include <algorithm>
-#include <exception>
 #include <filesystem>
-#include <thread>
+#include <future>
 
 #include "eval/clip_zero_shot.hpp"
 #include "host/model_state.hpp"
@@ -12,6 +11,7 @@
 #include "pipeline/model_pipeline.hpp"
 #include "pipeline/pipeline.hpp"
 #include "util/error.hpp"
+#include "util/parallel.hpp"
 
 namespace facet {
 
@@ -85,10 +85,18 @@ Array stack(std::vector<HostTensor> rows) {
 constexpr size_t kImageBatch = 8, kTextBatch = 16;
 
 Array embed_pixels(Model::State& s, size_t n, const std::function<HostTensor(size_t)>& prepare) {
+  // The next batch is decoded and preprocessed (on every core) while the device runs this one.
+  auto batch_of = [&](size_t start) {
+    return std::async(std::launch::async, [&, start] {
+      return prepare_parallel(std::min(kImageBatch, n - start), [&](size_t i) { return prepare(start + i); });
+    });
+  };
   std::vector<HostTensor> rows;
+  std::future<std::vector<HostTensor>> next;
+  if (n > 0) next = batch_of(0);
   for (size_t start = 0; start < n; start += kImageBatch) {
-    const size_t count = std::min(kImageBatch, n - start);
-    std::vector<HostTensor> pixels = prepare_parallel(count, [&](size_t i) { return prepare(start + i); });
+    std::vector<HostTensor> pixels = next.get();
+    if (start + kImageBatch < n) next = batch_of(start + kImageBatch);
     std::vector<std::shared_ptr<const HostTensor>> batch;
     for (auto& p : pixels) batch.push_back(std::make_shared<const HostTensor>(std::move(p)));
     for (auto& y : pipeline::embed_batch(*s.folder, batch, "embeds", s.registry(), s.device->ctx, *s.executor))
@@ -128,23 +136,7 @@ Image from_rgb(io::RgbImage image) { return Image{image.width, image.height, std
 
 std::vector<HostTensor> prepare_parallel(size_t n, const std::function<HostTensor(size_t)>& prepare) {
   std::vector<HostTensor> out(n);
-  std::vector<std::exception_ptr> errors(n);
-  const size_t workers = std::min<size_t>(n, std::max(1u, std::thread::hardware_concurrency()));
-  auto work = [&](size_t w) {
-    for (size_t i = w; i < n; i += workers) {
-      try {
-        out[i] = prepare(i);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
-  if (workers > 0) work(0);
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  parallel_for(n, [&](size_t i) { out[i] = prepare(i); });
   return out;
 }
 
@@ -190,10 +182,12 @@ Array Model::embed_texts(const std::vector<std::string>& texts) {
   const text::Tokenizer tokenizer = s.folder->tokenizer();
   std::vector<HostTensor> rows;
   for (size_t start = 0; start < texts.size(); start += kTextBatch) {
-    std::vector<std::shared_ptr<const HostTensor>> ids;
-    for (size_t i = start; i < std::min(texts.size(), start + kTextBatch); ++i)
-      ids.push_back(std::make_shared<const HostTensor>(
-          HostTensor::from_i32(eval::clip_text_ids(*s.folder, tokenizer, texts[i], s.options.truncate))));
+    const size_t count = std::min(kTextBatch, texts.size() - start);
+    std::vector<std::shared_ptr<const HostTensor>> ids(count);
+    parallel_for(count, [&](size_t i) {  // tokenized on every core
+      ids[i] = std::make_shared<const HostTensor>(
+          HostTensor::from_i32(eval::clip_text_ids(*s.folder, tokenizer, texts[start + i], s.options.truncate)));
+    });
     for (auto& y : pipeline::encode_batch(*s.folder, "encoder_clip", "text", "ids", ids, {{"output", "embeds"}}, s.registry(),
                                           s.device->ctx, *s.executor))
       rows.push_back(std::move(y));

@@ -2,14 +2,12 @@
 // conversation), ground (boxes in the answer). Each call starts from an empty KV cache.
 #include <facet/facet.hpp>
 
-#include <chrono>
-
 #include "grounding/json.hpp"
+#include "host/convert.hpp"
 #include "host/model_state.hpp"
-#include "llm/chat.hpp"
-#include "llm/generation.hpp"
 #include "llm/grounded_answer.hpp"
 #include "llm/media_prompt.hpp"
+#include "llm/reply.hpp"
 #include "util/error.hpp"
 
 namespace facet {
@@ -47,32 +45,24 @@ const char* finish_name(llm::Finish f) {
 // Prefill `prompt` with its images from an empty cache and generate the reply.
 Generation reply(llm::VlmSession& vlm, const llm::MediaPrompt& prompt, const std::vector<HostTensor>& pixels,
                  const std::optional<llm::ChatTemplate>& chat, const GenerateOptions& o, const TextCallback& on_text) {
-  if (prompt.ids.empty()) throw InputError("the prompt has no tokens");
   if (o.max_tokens < 0) throw InputError("max_tokens must not be negative");
   if (static_cast<int64_t>(prompt.ids.size()) + 1 > vlm.llm().context())
     throw InputError("the prompt (" + std::to_string(prompt.ids.size()) + " tokens) does not fit the context of " +
                      std::to_string(vlm.llm().context()) + " positions");
-  llm::Sampler sampler(sampler_options(o));
-  vlm.llm().reset();
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<float> logits = vlm.prefill(prompt.ids, pixels, prompt.instruction);
-  const double prefill_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::vector<int32_t> end_ids = llm::model_eos_ids(vlm.model());
-  if (chat) end_ids = llm::end_of_turn_ids(vlm.tokenizer(), *chat, end_ids);
-  std::vector<int32_t> history;
-  for (int32_t id : prompt.ids)
-    if (id >= 0) history.push_back(id);
   bool go_on = true;
-  llm::TextCallback text;
-  if (on_text) text = [&](const std::string& piece) { go_on = go_on && on_text(piece); };
-  llm::Generation g = llm::generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, o.stop, o.max_tokens,
-                                          text, [&] { return go_on; });
+  llm::ReplyOptions ro;
+  ro.sampler = sampler_options(o);
+  ro.stops = o.stop;
+  ro.max_tokens = o.max_tokens;
+  if (on_text) ro.on_text = [&](const std::string& piece) { go_on = go_on && on_text(piece); };
+  ro.keep_going = [&] { return go_on; };
+  llm::Generation g = llm::reply(vlm, prompt, pixels, chat, ro);
   Generation out;
   out.text = std::move(g.text);
   out.tokens = std::move(g.tokens);
   out.prompt_tokens = static_cast<int64_t>(prompt.ids.size());
   out.finish_reason = finish_name(g.finish);
-  out.prefill_ms = prefill_ms;
+  out.prefill_ms = vlm.last_prefill().submit_ms;
   out.decode_ms = g.decode_ms;
   return out;
 }
@@ -147,35 +137,18 @@ Generation Model::chat(const std::vector<ChatMessage>& messages, const GenerateO
 
 Grounding Model::ground(const Image& image, const GroundOptions& o) {
   require_kind(*state_, {ModelKind::Language}, "grounding");
-  if (!state_->vlm->takes_images()) throw UsageError("'" + state_->path + "' takes no images; it cannot ground");
+  if (!state_->vlm->takes_images()) throw InputError("the model '" + state_->path + "' takes no images: it cannot ground");
   std::lock_guard lock(state_->device->mutex);
   llm::GroundOptions go;
   go.prompt = o.prompt;
   if (o.format != "auto") go.format = grounding::parse_format(o.format);
-  if (o.region) go.region = grounding::Box{o.region->x1, o.region->y1, o.region->x2, o.region->y2, false};
+  if (o.region) go.region = to_core(*o.region);
   go.max_tokens = o.max_tokens;
   go.sampler = sampler_options(o.sampling);
   const llm::GroundedAnswer a = llm::ground(*state_->vlm, to_rgb(image), go);
-  Grounding out;
-  out.text = a.grounding.text;
-  out.raw = a.raw;
-  out.warnings = a.grounding.warnings;
-  for (const auto& e : a.grounding.entities) {
-    Entity x{e.phrase, e.start, e.end, {}};
-    for (const auto& b : e.boxes) x.boxes.push_back({b.x1, b.y1, b.x2, b.y2, b.clipped});
-    out.entities.push_back(std::move(x));
-  }
-  return out;
+  return to_public(a.grounding, a.raw);
 }
 
-std::string Grounding::json() const {
-  grounding::Grounding g{text, {}, warnings};
-  for (const auto& e : entities) {
-    grounding::Entity x{e.phrase, e.start, e.end, {}};
-    for (const auto& b : e.boxes) x.boxes.push_back({b.x1, b.y1, b.x2, b.y2, b.clipped});
-    g.entities.push_back(std::move(x));
-  }
-  return grounding::to_json(g).dump();
-}
+std::string Grounding::json() const { return grounding::to_json(to_core(*this)).dump(); }
 
 }  // namespace facet

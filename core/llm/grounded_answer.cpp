@@ -2,6 +2,7 @@
 
 #include "llm/chat.hpp"
 #include "llm/media_prompt.hpp"
+#include "llm/reply.hpp"
 #include "util/error.hpp"
 
 namespace facet::llm {
@@ -59,15 +60,11 @@ GroundedAnswer ground(VlmSession& vlm, io::RgbImage image, const GroundOptions& 
   if (!mo.chat && mo.layout == PromptLayout::Markers && prompt.find(kImageMarker) == std::string::npos)
     prompt = kImageMarker + prompt;
   const MediaPrompt mp = encode_media_prompt(vlm.tokenizer(), prompt, mo);
-  vlm.llm().reset();  // each question starts a fresh conversation
-  std::vector<float> logits = vlm.prefill(mp.ids, {vlm.preprocess(a.image)}, mp.instruction);
-  std::vector<int32_t> end_ids = model_eos_ids(vlm.model());
-  if (mo.chat) end_ids = end_of_turn_ids(vlm.tokenizer(), *mo.chat, end_ids);
-  Sampler sampler(o.sampler);
-  std::vector<int32_t> history;
-  for (int32_t id : mp.ids)
-    if (id >= 0) history.push_back(id);
-  a.reply = generate_reply(vlm.llm(), logits, history, vlm.tokenizer(), end_ids, sampler, {}, o.max_tokens, o.on_text);
+  ReplyOptions ro;  // each question starts a fresh conversation
+  ro.sampler = o.sampler;
+  ro.max_tokens = o.max_tokens;
+  ro.on_text = o.on_text;
+  a.reply = reply(vlm, mp, {vlm.preprocess(a.image)}, mo.chat, ro);
 
   ReadBoxes boxes = read_boxes(vlm.tokenizer(), a.format, mp.ids, a.reply, frame);
   a.raw = std::move(boxes.raw);

@@ -17,6 +17,7 @@ import os as _os
 
 from .facet_native import (  # noqa: F401
     Device,
+    MINE_PAIRS_BLOCK,
     Error,
     GpuError,
     InputError,
@@ -53,6 +54,6 @@ def mine_pairs(clip, dino, images, clip_threshold=0.95, dino_threshold=0.6):
 
 __all__ = [
     "Device", "Model", "TextStream", "Error", "InputError", "UsageError", "PluginError", "GpuError",
-    "InternalError", "devices", "mine_pairs", "mine_pairs_from_embeddings", "mmvp", "set_log_level",
+    "InternalError", "MINE_PAIRS_BLOCK", "devices", "mine_pairs", "mine_pairs_from_embeddings", "mmvp", "set_log_level",
     "version", "__version__",
 ]

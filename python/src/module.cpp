@@ -309,7 +309,8 @@ PYBIND11_MODULE(facet_native, m) {
   m.def(
       "mine_pairs_from_embeddings",
       [](py::array_t<float, py::array::c_style | py::array::forcecast> clip,
-         py::array_t<float, py::array::c_style | py::array::forcecast> dino, float clip_threshold, float dino_threshold) {
+         py::array_t<float, py::array::c_style | py::array::forcecast> dino, float clip_threshold, float dino_threshold,
+         size_t first_block, size_t blocks) {
         auto arr = [](const py::array_t<float, py::array::c_style | py::array::forcecast>& a) {
           facet::Array out;
           for (py::ssize_t i = 0; i < a.ndim(); ++i) out.shape.push_back(a.shape(i));
@@ -320,13 +321,15 @@ PYBIND11_MODULE(facet_native, m) {
         std::vector<facet::MinedPair> pairs;
         {
           py::gil_scoped_release release;
-          pairs = facet::mine_pairs(c, d, {clip_threshold, dino_threshold});
+          pairs = facet::mine_pairs(c, d, {clip_threshold, dino_threshold, first_block, blocks});
         }
         py::list out;
         for (const auto& p : pairs) out.append(py::make_tuple(p.a, p.b, p.clip, p.dino));
         return out;
       },
-      py::arg("clip"), py::arg("dino"), py::arg("clip_threshold") = 0.95f, py::arg("dino_threshold") = 0.6f);
+      py::arg("clip"), py::arg("dino"), py::arg("clip_threshold") = 0.95f, py::arg("dino_threshold") = 0.6f,
+      py::arg("first_block") = 0, py::arg("blocks") = 0);
+  m.attr("MINE_PAIRS_BLOCK") = facet::kMinePairsBlock;
 
   m.def(
       "mmvp",

@@ -19,10 +19,16 @@ struct MinedPair {
 struct MinePairsOptions {
   float clip_threshold = 0.95f;  // pairs need CLIP cosine above this
   float dino_threshold = 0.6f;   // and DINOv2 cosine below this
+  // A share of the work (scale-out): only pairs whose first row a lies in row blocks
+  // [first_block, first_block + blocks) of kMinePairsBlock rows; blocks = 0: all.
+  size_t first_block = 0, blocks = 0;
 };
+inline constexpr size_t kMinePairsBlock = 64;
 
 // Pairs of rows of two embedding arrays f32 [n, *] (the same n): CLIP says alike, DINOv2 says
-// different. Rows are normalized here; memory stays O(n x dim). In a fixed order (by a, then b).
+// different. Rows are normalized here; memory stays O(n x dim). In a fixed order, block by block
+// (the block of a, then b, then a), as `facet mine-pairs` writes them; the shares of consecutive
+// block ranges, concatenated, are the whole result.
 FACET_API std::vector<MinedPair> mine_pairs(const Array& clip, const Array& dino, const MinePairsOptions& options = {});
 // Every image embedded by both models (CLIP and DINOv2 folders), then mined. InputError for an
 // unreadable image (naming it).

@@ -1,0 +1,31 @@
+// One answer of a multimodal (or text-only) language model from an empty KV cache: the prompt's
+// prefill with its images and regions in one submission, then the decoding loop. Shared by
+// facet run, facet ground, facet mmvp and the host API's generate / chat.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llm/chat_template.hpp"
+#include "llm/generation.hpp"
+#include "llm/media_prompt.hpp"
+#include "llm/sampler.hpp"
+#include "llm/vlm_session.hpp"
+
+namespace facet::llm {
+
+struct ReplyOptions {
+  SamplerOptions sampler;
+  std::vector<std::string> stops;
+  int max_tokens = 256;
+  TextCallback on_text;              // the reply's text as it is decided
+  std::function<bool()> keep_going;  // false: stop (cancellation)
+};
+
+// `chat`: the template the prompt was rendered with (its end-of-turn tokens end the reply too).
+Generation reply(VlmSession& vlm, const MediaPrompt& prompt, const std::vector<HostTensor>& pixels,
+                 const std::optional<ChatTemplate>& chat, const ReplyOptions& options, const Regions& regions = {});
+
+}  // namespace facet::llm
