@@ -31,4 +31,14 @@ set +e
 LD_PRELOAD="$preload" LD_LIBRARY_PATH="$libdir" "$work/embed" "$work/missing" "x" 2>"$work/err"; code=$?
 set -e
 [ "$code" = 3 ] && grep -q "missing" "$work/err"
+# Python, from the install: the package beside the library, no PYTHONPATH into the build tree.
+if [ -d "$build/python/facet" ]; then
+  pkg="$(dirname "$(find "$work/prefix" -path '*dist-packages/facet/__init__.py' | head -n 1)")"
+  out="$(cd "$work" && LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$(dirname "$pkg")" /usr/bin/python3 -c "
+import facet
+assert facet.__file__.startswith('$work/prefix'), facet.__file__
+print(facet.Model('$src/apps/demo/models/demo-clip').embed_texts(['a red circle']).shape)")"
+  echo "$out"
+  grep -q "^(1, 64)$" <<<"$out"
+fi
 echo "host package test passed"
