@@ -8,6 +8,7 @@ packages=(
   glslang-tools glslang-dev spirv-tools
   libspdlog-dev libtomlplusplus-dev libboost-dev libboost-filesystem-dev
   libgtest-dev libcli11-dev nlohmann-json3-dev libstb-dev libjpeg62-turbo-dev
+  libcpp-httplib-dev  # facet serve
   python3  # the script of docs/writing-an-adapter.md (standard library only)
   python3-numpy python3-pil python3-torch libopenblas0-pthread  # the demo world's generator and training smoke test (apps/demo)
   python3-dev pybind11-dev python3-pybind11 python3-pytest python3-dask python3-distributed  # the Python package (python/), its Dask module and tests

@@ -94,5 +94,6 @@ void add_generate(CLI::App& app, GlobalOptions& g, Action& run);
 void add_ground(CLI::App& app, GlobalOptions& g, Action& run);
 void add_txt2img(CLI::App& app, GlobalOptions& g, Action& run);
 void add_img2img(CLI::App& app, GlobalOptions& g, Action& run);
+void add_serve(CLI::App& app, GlobalOptions& g, Action& run);
 
 }  // namespace facet::cli

@@ -128,7 +128,10 @@ void add_mine_pairs(CLI::App& app, GlobalOptions& g, Action& run) {
           cv.push_back(*ce[i]);
           dv.push_back(*de[i]);
         }
-      std::ofstream csv(o->out);
+      // Streamed to <out>.part and renamed when complete: an interrupted run leaves no truncated CSV
+      // (its embeddings are cached, so the next run resumes).
+      const std::string part = o->out + ".part";
+      std::ofstream csv(part);
       if (!csv) throw InputError("cannot write '" + o->out + "'");
       csv << "image_a,image_b,clip_cosine,dino_cosine\n" << std::setprecision(6) << std::fixed;
       size_t found = 0;
@@ -137,7 +140,12 @@ void add_mine_pairs(CLI::App& app, GlobalOptions& g, Action& run) {
         ++found;
       });
       csv.close();
-      if (!csv) throw InputError("cannot write '" + o->out + "'");
+      std::error_code ec;
+      if (csv) fs::rename(part, o->out, ec);
+      if (!csv || ec) {
+        fs::remove(part, ec);
+        throw InputError("cannot write '" + o->out + "'");
+      }
       std::cout << o->out << ": " << found << " CLIP-blind pairs among " << usable.size() << " images (" << examined
                 << " pairs examined; CLIP cosine > " << o->clip_min << ", DINOv2 cosine < " << o->dino_max << ")";
       if (usable.size() != images.size()) std::cout << "; " << images.size() - usable.size() << " unreadable images skipped";

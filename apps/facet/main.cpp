@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cli::add_ground(app, g, action);
   cli::add_txt2img(app, g, action);
   cli::add_img2img(app, g, action);
+  cli::add_serve(app, g, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

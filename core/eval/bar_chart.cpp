@@ -1,9 +1,9 @@
 #include "eval/bar_chart.hpp"
 
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
+#include "io/atomic_write.hpp"
 #include "util/error.hpp"
 
 namespace facet::eval {
@@ -74,9 +74,8 @@ void write_bar_chart_svg(const std::string& title, const std::vector<std::string
     }
   }
   s << "</svg>\n";
-  std::ofstream f(path, std::ios::binary);
-  f << s.str();
-  if (!f) throw InputError("cannot write '" + path + "'");
+  const std::string svg = s.str();
+  io::write_file_atomic(path, svg.data(), svg.size());
 }
 
 }  // namespace facet::eval

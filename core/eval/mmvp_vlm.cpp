@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <map>
 
 #include "eval/bar_chart.hpp"
 #include "eval/comparison_table.hpp"
+#include "io/atomic_write.hpp"
 #include "io/csv.hpp"
 #include "util/error.hpp"
 
@@ -114,8 +116,7 @@ MmvpVlmResult run_mmvp_vlm(std::vector<MmvpVlmPair> pairs, ClipScorer& clip,
 }
 
 void write_mmvp_vlm_csv(const std::vector<MmvpVlmRun>& runs, const std::string& path) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw InputError("cannot write '" + path + "'");
+  std::ostringstream f;
   const bool several = runs.size() > 1;
   f << (several ? "model," : "")
     << "type,qid1,qid2,statement1,statement2,p_image1_statement1,p_image1_statement2,pred1,pred2,correct\n";
@@ -126,7 +127,8 @@ void write_mmvp_vlm_csv(const std::vector<MmvpVlmRun>& runs, const std::string& 
         << io::csv_field(p.statement2) << ',' << p.prob1 << ',' << p.prob2 << ',' << (p.prob1 > 0.5f ? "image1" : "image2")
         << ',' << (p.prob2 > 0.5f ? "image1" : "image2") << ',' << (p.correct() ? 1 : 0) << '\n';
     }
-  if (!f) throw InputError("cannot write '" + path + "'");
+  const std::string csv = f.str();
+  io::write_file_atomic(path, csv.data(), csv.size());
 }
 
 void write_mmvp_vlm_svg(const std::vector<MmvpVlmRun>& runs, const std::string& path) {

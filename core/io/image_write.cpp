@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/atomic_write.hpp"
 #include "util/error.hpp"
 
 namespace facet::io {
@@ -83,21 +84,7 @@ std::vector<uint8_t> encode_png(const RgbImage& im, const PngText& text) {
 
 void write_png(const std::string& path, const RgbImage& image, const PngText& text) {
   const std::vector<uint8_t> bytes = encode_png(image, text);
-  const std::string tmp = path + ".part";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw InputError("cannot write '" + path + "': " + std::strerror(errno));
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  const bool closed = std::fclose(f) == 0;
-  std::error_code ec;
-  if (!ok || !closed) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError("cannot write '" + path + "': the disk refused the data");
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError("cannot write '" + path + "': " + ec.message());
-  }
+  write_file_atomic(path, bytes.data(), bytes.size());
 }
 
 }  // namespace facet::io

@@ -2,9 +2,9 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 
 #include "io/mapped_file.hpp"
+#include "io/atomic_write.hpp"
 #include "util/error.hpp"
 
 namespace facet::io {
@@ -33,25 +33,82 @@ Header parse_header(const MappedFile& f) {
     throw fail("unsupported version " + std::to_string(major));
   }
   if (len > f.size() - start) throw fail("truncated header");
-  std::string h(reinterpret_cast<const char*>(d + start), len);
-  std::smatch m;
-  if (!std::regex_search(h, m, std::regex("'descr'\\s*:\\s*'([<>|=]?)([a-z])(\\d+)'"))) throw fail("no descr in header");
-  std::string order = m[1], kind = m[2], size = m[3];
-  if (order == ">") throw fail("big-endian arrays are not supported");
+  const std::string h(reinterpret_cast<const char*>(d + start), len);
+  // The header is a Python dict literal, read by a scanner that looks at each byte once:
+  // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+  size_t i = 0;
+  auto ws = [&] {
+    while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\n' || h[i] == '\r')) ++i;
+  };
+  auto expect = [&](char c, const char* what) {
+    ws();
+    if (i >= h.size() || h[i] != c) throw fail(std::string("malformed header: expected ") + what);
+    ++i;
+  };
+  auto quoted = [&] {
+    ws();
+    if (i >= h.size() || (h[i] != '\'' && h[i] != '"')) throw fail("malformed header: expected a quoted string");
+    const char q = h[i++];
+    const size_t end = h.find(q, i);
+    if (end == std::string::npos) throw fail("malformed header: unterminated string");
+    std::string out = h.substr(i, end - i);
+    i = end + 1;
+    return out;
+  };
   Header out;
-  if (kind == "f" && size == "4") out.desc.dtype = DType::F32;
-  else if (kind == "f" && size == "2") out.desc.dtype = DType::F16;
-  else if (kind == "i" && size == "4") out.desc.dtype = DType::I32;
-  else throw fail("dtype '" + kind + size + "' is not supported (f4, f2, i4)");
-  if (std::regex_search(h, std::regex("'fortran_order'\\s*:\\s*True"))) throw fail("Fortran-order arrays are not supported");
-  if (!std::regex_search(h, m, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)"))) throw fail("no shape in header");
-  std::string dims = m[1];
-  std::regex num("\\d+");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it) {
-    if (out.desc.rank == kMaxDims) throw fail("rank above 4");
-    if (it->str().size() > 15) throw fail("dimension too large");
-    out.desc.dims[out.desc.rank++] = std::stoll(it->str());
+  std::string descr;
+  bool have_descr = false, have_shape = false, fortran = false;
+  expect('{', "'{'");
+  for (ws(); i < h.size() && h[i] != '}'; ws()) {
+    const std::string key = quoted();
+    expect(':', "':'");
+    ws();
+    if (key == "descr") {
+      descr = quoted();
+      have_descr = true;
+    } else if (key == "fortran_order") {
+      if (h.compare(i, 4, "True") == 0) fortran = true, i += 4;
+      else if (h.compare(i, 5, "False") == 0) i += 5;
+      else throw fail("malformed header: fortran_order is not True or False");
+    } else if (key == "shape") {
+      expect('(', "'(' after 'shape'");
+      for (ws(); i < h.size() && h[i] != ')'; ws()) {
+        if (h[i] == '-') throw fail("a negative dimension in the shape");
+        size_t digits = 0;
+        int64_t v = 0;
+        while (i < h.size() && h[i] >= '0' && h[i] <= '9') {
+          if (++digits > 15) throw fail("dimension too large");
+          v = v * 10 + (h[i++] - '0');
+        }
+        if (digits == 0) throw fail("malformed header: the shape holds something other than numbers");
+        if (out.desc.rank == kMaxDims) throw fail("rank above 4");
+        out.desc.dims[out.desc.rank++] = v;
+        ws();
+        if (i < h.size() && h[i] == ',') ++i;
+        else if (i < h.size() && h[i] != ')') throw fail("malformed header: expected ',' or ')' in the shape");
+      }
+      expect(')', "')' closing the shape");
+      have_shape = true;
+    } else {
+      throw fail("unexpected header key '" + key + "'");
+    }
+    ws();
+    if (i < h.size() && h[i] == ',') ++i;
+    else if (i < h.size() && h[i] != '}') throw fail("malformed header: expected ',' or '}'");
   }
+  expect('}', "'}' closing the header");
+  ws();
+  if (i != h.size()) throw fail("malformed header: text after the dict");
+  if (!have_descr) throw fail("no descr in header");
+  if (!have_shape) throw fail("no shape in header");
+  const bool ordered = !descr.empty() && (descr[0] == '<' || descr[0] == '>' || descr[0] == '|' || descr[0] == '=');
+  if (ordered && descr[0] == '>') throw fail("big-endian arrays are not supported");
+  const std::string type = ordered ? descr.substr(1) : descr;
+  if (type == "f4") out.desc.dtype = DType::F32;
+  else if (type == "f2") out.desc.dtype = DType::F16;
+  else if (type == "i4") out.desc.dtype = DType::I32;
+  else throw fail("dtype '" + type + "' is not supported (f4, f2, i4)");
+  if (fortran) throw fail("Fortran-order arrays are not supported");
   out.data_offset = start + len;
   if (out.desc.bytes() != f.size() - out.data_offset)
     throw fail("holds " + std::to_string(f.size() - out.data_offset) + " data bytes but " + out.desc.str() + " needs " +
@@ -63,8 +120,10 @@ Header parse_header(const MappedFile& f) {
 
 TensorDesc read_npy_desc(const std::string& path) { return parse_header(*MappedFile::open(path)).desc; }
 
-HostTensor read_npy(const std::string& path) {
-  auto f = MappedFile::open(path);
+HostTensor read_npy(const std::string& path) { return parse_npy(*MappedFile::open(path)); }
+
+HostTensor parse_npy(const MappedFile& file) {
+  const MappedFile* f = &file;
   Header h = parse_header(*f);
   HostTensor t;
   t.desc = h.desc;
@@ -81,15 +140,13 @@ void write_npy(const std::string& path, const HostTensor& tensor) {
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw InputError("cannot write '" + path + "'");
-  out.write("\x93NUMPY\x01\x00", 8);
-  uint16_t len = static_cast<uint16_t>(header.size());
-  char lb[2] = {static_cast<char>(len & 0xFF), static_cast<char>(len >> 8)};
-  out.write(lb, 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(tensor.bytes.data()), static_cast<std::streamsize>(tensor.bytes.size()));
-  if (!out) throw InputError("error writing '" + path + "'");
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(len & 0xFF);
+  bytes += static_cast<char>(len >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(tensor.bytes.data()), tensor.bytes.size());
+  write_file_atomic(path, bytes.data(), bytes.size());  // never a truncated NPY
 }
 
 }  // namespace facet::io

@@ -47,4 +47,19 @@ std::string base64_decode(std::string_view text, const std::string& what) {
   return out;
 }
 
+std::string base64_encode(const void* data, size_t size) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* p = static_cast<const uint8_t*>(data);
+  std::string out;
+  out.reserve((size + 2) / 3 * 4);
+  for (size_t i = 0; i < size; i += 3) {
+    const uint32_t n = (uint32_t(p[i]) << 16) | (i + 1 < size ? uint32_t(p[i + 1]) << 8 : 0) | (i + 2 < size ? p[i + 2] : 0);
+    out.push_back(kAlphabet[n >> 18]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < size ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back(i + 2 < size ? kAlphabet[n & 63] : '=');
+  }
+  return out;
+}
+
 }  // namespace facet

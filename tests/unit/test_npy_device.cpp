@@ -1,6 +1,7 @@
 // NPY reading/writing and device selection.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "io/npy.hpp"
@@ -47,6 +48,35 @@ TEST(Npy, RejectsMalformedFiles) {
   expect_error(npy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8), "big-endian");
   expect_error(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1), }", 4), "rank above 4");
   expect_error(std::string("\x93NUMPY\x01\x00\xff\xff", 10), "truncated header");
+  expect_error(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-2, 1), }", 8), "negative dimension");
+  expect_error(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", 8), "other than numbers");
+  expect_error(npy("{'descr': '<f4', 'shape': (2,), 'extra': 1}", 8), "unexpected header key 'extra'");
+  expect_error(npy("{'descr': '<f4', 'shape': (2,)", 8), "'}'");
+  expect_error(npy("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,)}", 8), "True or False");
+}
+
+// Headers as numpy and other writers produce them: double quotes, long padding, v2, scalars.
+TEST(Npy, ReadsEveryHeaderForm) {
+  const std::string dir = std::string(FACET_SOURCE_DIR) + "/tests/fuzz/corpus/npy/";
+  EXPECT_EQ(io::read_npy(dir + "f4-2x3.npy").desc, TensorDesc(DType::F32, {2, 3}));
+  EXPECT_EQ(io::read_npy(dir + "double-quotes.npy").desc, TensorDesc(DType::F32, {3, 2}));
+  EXPECT_EQ(io::read_npy(dir + "long-whitespace.npy").desc, TensorDesc(DType::F32, {6}));
+  EXPECT_EQ(io::read_npy(dir + "v2.npy").desc, TensorDesc(DType::F32, {6}));
+  EXPECT_EQ(io::read_npy(dir + "f2-6.npy").desc, TensorDesc(DType::F16, {6}));
+  EXPECT_EQ(io::read_npy(dir + "i4-scalar.npy").desc.rank, 0u);
+  EXPECT_EQ(io::read_npy(dir + "f4-2x3.npy").to_f32(), (std::vector<float>{0, 1, 2, 3, 4, 5}));
+}
+
+// A write that fails leaves neither a truncated file nor the temporary one.
+TEST(Npy, WritesWholeFilesOnly) {
+  const std::string dir = ::testing::TempDir() + "/npy-atomic";
+  std::filesystem::create_directories(dir);
+  const HostTensor t = HostTensor::from_f32(TensorDesc(DType::F32, {2}), {1, 2});
+  io::write_npy(dir + "/a.npy", t);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/a.npy.part"));
+  EXPECT_THROW(io::write_npy(dir + "/missing/b.npy", t), InputError);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/missing/b.npy.part"));
+  EXPECT_EQ(io::read_npy(dir + "/a.npy").to_f32(), (std::vector<float>{1, 2}));
 }
 
 vk::DeviceInfo fake(uint32_t index, const char* name, VkPhysicalDeviceType type, vk::Vendor vendor) {
