@@ -188,19 +188,30 @@ void ServeApp::chat(const httplib::Request& req, httplib::Response& res, bool co
   std::vector<ChatMessage> messages;
   std::string prompt, model_name;
   GenerateOptions options;
-  bool stream = false, include_usage = false;
+  bool stream = false, include_usage = false, grounded = false;
   if (completion) {
     serve::CompletionRequest r = serve::parse_completion_request(req.body, o_.limits);
     prompt = std::move(r.prompt), model_name = r.model, options = r.options, stream = r.stream, include_usage = r.include_usage;
   } else {
     serve::ChatRequest r = serve::parse_chat_request(req.body, o_.limits);
     messages = std::move(r.messages), model_name = r.model, options = r.options, stream = r.stream,
-    include_usage = r.include_usage;
+    include_usage = r.include_usage, grounded = r.grounding;
   }
   Served& m = pick(model_name, {ModelKind::Language}, completion ? "completions" : "chat completions");
   const std::string id = new_id(completion ? "cmpl-" : "chatcmpl-"), name = m.name;
   const int64_t created = unix_seconds();
   Model* model = m.model.get();
+  if (grounded) {  // the question as `facet ground` asks it; the boxes in pixels of its image
+    if (!model->takes_images()) throw serve::RequestError(400, "model", "the model '" + name + "' takes no images; it cannot ground");
+    GroundOptions go;
+    go.prompt = messages.back().content;
+    go.max_tokens = options.max_tokens;
+    go.sampling = options;
+    const Grounding g = model->ground(messages.back().images[0], go);
+    metrics_.generated(g.completion_tokens, 0);
+    send(res, 200, serve::grounded_completion(id, created, name, g));
+    return;
+  }
   auto run = [this, model, completion, messages, prompt, options](const TextCallback& on_text) {
     return completion ? model->generate(prompt, {}, options, on_text) : model->chat(messages, options, on_text);
   };

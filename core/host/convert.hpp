@@ -21,7 +21,7 @@ inline grounding::Grounding to_core(const Grounding& g) {
 }
 
 inline Grounding to_public(const grounding::Grounding& g, std::string raw) {
-  Grounding out{g.text, std::move(raw), {}, g.warnings};
+  Grounding out{g.text, std::move(raw), {}, g.warnings, 0, 0};
   for (const auto& e : g.entities) {
     Entity x{e.phrase, e.start, e.end, {}};
     for (const auto& b : e.boxes) x.boxes.push_back(to_public(b));

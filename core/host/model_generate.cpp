@@ -146,7 +146,10 @@ Grounding Model::ground(const Image& image, const GroundOptions& o) {
   go.max_tokens = o.max_tokens;
   go.sampler = sampler_options(o.sampling);
   const llm::GroundedAnswer a = llm::ground(*state_->vlm, to_rgb(image), go);
-  return to_public(a.grounding, a.raw);
+  Grounding out = to_public(a.grounding, a.raw);
+  out.prompt_tokens = a.prompt_tokens;
+  out.completion_tokens = static_cast<int64_t>(a.reply.tokens.size());
+  return out;
 }
 
 std::string Grounding::json() const { return grounding::to_json(to_core(*this)).dump(); }

@@ -60,6 +60,7 @@ GroundedAnswer ground(VlmSession& vlm, io::RgbImage image, const GroundOptions& 
   if (!mo.chat && mo.layout == PromptLayout::Markers && prompt.find(kImageMarker) == std::string::npos)
     prompt = kImageMarker + prompt;
   const MediaPrompt mp = encode_media_prompt(vlm.tokenizer(), prompt, mo);
+  a.prompt_tokens = static_cast<int64_t>(mp.ids.size());
   ReplyOptions ro;  // each question starts a fresh conversation
   ro.sampler = o.sampler;
   ro.max_tokens = o.max_tokens;

@@ -27,6 +27,7 @@ struct GroundOptions {
 struct GroundedAnswer {
   grounding::Format format = grounding::Format::Shikra;
   std::string prompt;             // as sent: region box text and tags in place
+  int64_t prompt_tokens = 0;      // its ids, with the image's rows
   std::string raw;                // the text the boxes were read from (Kosmos-2: prompt and answer)
   Generation reply;               // the answer alone
   grounding::Grounding grounding; // cleaned text, entities in original pixels, warnings

@@ -196,6 +196,14 @@ ChatRequest parse_chat_request(const std::string& body, const Limits& limits) {
     r.messages.push_back(std::move(msg));
   }
   if (r.messages.back().role != "user") throw bad("messages", "the last message must be the user's");
+  r.grounding = bool_field(j, "grounding");
+  if (r.grounding) {
+    if (r.stream) throw bad("stream", "grounded answers are not streamed");
+    size_t users = 0;
+    for (const auto& m : r.messages) users += m.role == "user";
+    if (users != 1 || r.messages.back().images.size() != 1)
+      throw bad("messages", "a grounded answer takes one user message with one image");
+  }
   return r;
 }
 

@@ -31,6 +31,9 @@ struct ChatRequest {
   GenerateOptions options;  // max_tokens, temperature, top_p, seed, stop (+ top_k, min_p, repeat_penalty)
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  // Facet's extension "grounding": true: one user message with one image; the answer's boxes are
+  // read (as facet ground does) and returned in pixels of that image.
+  bool grounding = false;
 };
 
 struct CompletionRequest {

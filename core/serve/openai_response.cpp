@@ -70,6 +70,16 @@ std::string completion_chunk(const std::string& id, int64_t created, const std::
                                         {"finish_reason", finish_reason ? json(finish_reason) : json(nullptr)}}})}});
 }
 
-json grounding_field(const Grounding& g) { return json::parse(g.json()); }
+json grounded_completion(const std::string& id, int64_t created, const std::string& model, const Grounding& g) {
+  return {{"id", id},
+          {"object", "chat.completion"},
+          {"created", created},
+          {"model", model},
+          {"choices", json::array({{{"index", 0},
+                                    {"message", {{"role", "assistant"}, {"content", g.text}}},
+                                    {"grounding", json::parse(g.json())},
+                                    {"finish_reason", "stop"}}})},
+          {"usage", usage(g.prompt_tokens, g.completion_tokens)}};
+}
 
 }  // namespace facet::serve

@@ -28,7 +28,9 @@ std::string completion_chunk(const std::string& id, int64_t created, const std::
 std::string sse(const nlohmann::json& j);
 inline constexpr const char* kSseDone = "data: [DONE]\n\n";
 
-// Grounded answers: Facet's extension field on a choice (docs/serving.md).
-nlohmann::json grounding_field(const Grounding& g);
+// A grounded answer: a chat.completion whose message is the cleaned text, with Facet's extension
+// field "grounding" on the choice: {"text", "entities": [{"phrase", "span", "boxes"}]} in pixels of
+// the image (docs/serving.md).
+nlohmann::json grounded_completion(const std::string& id, int64_t created, const std::string& model, const Grounding& g);
 
 }  // namespace facet::serve

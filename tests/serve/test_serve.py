@@ -241,3 +241,22 @@ def test_a_client_that_disconnects_frees_its_slot_and_sigterm_ends_the_server():
         t0 = time.time()
         assert s.stop(timeout=30) == 0
         assert time.time() - t0 < 30
+
+
+def test_grounded_answers_equal_facet_ground():
+    s = Server("--model", f"kosmos={MODELS / 'kosmos2_tiny'}")
+    try:
+        image = MODELS / "images" / "rgb_37x23.png"
+        want = json.loads(cli("ground", "--model", MODELS / "kosmos2_tiny", "--image", image, "--prompt", "An image of",
+                              "--max-tokens", 16, "--json"))
+        status, r = s.post("/v1/chat/completions", {"grounding": True, "max_tokens": 16, "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "An image of"},
+                                         {"type": "image_url", "image_url": {"url": data_url(image)}}]}]})
+        assert status == 200, r
+        assert r["choices"][0]["grounding"] == want
+        assert r["choices"][0]["message"]["content"] == want["text"]
+        assert r["usage"]["completion_tokens"] > 0
+        status, r = s.post("/v1/chat/completions", {"grounding": True, "messages": [{"role": "user", "content": "no image"}]})
+        assert status == 400 and r["error"]["param"] == "messages"
+    finally:
+        assert s.stop() == 0

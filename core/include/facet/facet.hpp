@@ -154,6 +154,7 @@ struct FACET_API Grounding {
   std::string raw;                    // the text the boxes were read from
   std::vector<Entity> entities;
   std::vector<std::string> warnings;  // box text that was dropped or repaired
+  int64_t prompt_tokens = 0, completion_tokens = 0;
   // {"text": ..., "entities": [{"phrase", "span", "boxes"}]}: `facet ground --json`'s object.
   std::string json() const;
 };
