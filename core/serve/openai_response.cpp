@@ -23,26 +23,24 @@ namespace {
 
 const char* finish(const Generation& g) { return g.finish_reason == "length" ? "length" : "stop"; }
 
+// A whole answer: one choice and its usage.
+json envelope(const std::string& id, int64_t created, const std::string& model, const char* object, json choice, json use) {
+  return {{"id", id}, {"object", object}, {"created", created}, {"model", model},
+          {"choices", json::array({std::move(choice)})}, {"usage", std::move(use)}};
+}
+
 }  // namespace
 
 json chat_completion(const std::string& id, int64_t created, const std::string& model, const Generation& g) {
-  return {{"id", id},
-          {"object", "chat.completion"},
-          {"created", created},
-          {"model", model},
-          {"choices", json::array({{{"index", 0},
-                                    {"message", {{"role", "assistant"}, {"content", g.text}}},
-                                    {"finish_reason", finish(g)}}})},
-          {"usage", usage(g.prompt_tokens, static_cast<int64_t>(g.tokens.size()))}};
+  return envelope(id, created, model, "chat.completion",
+                  {{"index", 0}, {"message", {{"role", "assistant"}, {"content", g.text}}}, {"finish_reason", finish(g)}},
+                  usage(g.prompt_tokens, static_cast<int64_t>(g.tokens.size())));
 }
 
 json text_completion(const std::string& id, int64_t created, const std::string& model, const Generation& g) {
-  return {{"id", id},
-          {"object", "text_completion"},
-          {"created", created},
-          {"model", model},
-          {"choices", json::array({{{"index", 0}, {"text", g.text}, {"finish_reason", finish(g)}, {"logprobs", nullptr}}})},
-          {"usage", usage(g.prompt_tokens, static_cast<int64_t>(g.tokens.size()))}};
+  return envelope(id, created, model, "text_completion",
+                  {{"index", 0}, {"text", g.text}, {"finish_reason", finish(g)}, {"logprobs", nullptr}},
+                  usage(g.prompt_tokens, static_cast<int64_t>(g.tokens.size())));
 }
 
 std::string sse(const json& j) { return "data: " + j.dump() + "\n\n"; }
@@ -71,15 +69,10 @@ std::string completion_chunk(const std::string& id, int64_t created, const std::
 }
 
 json grounded_completion(const std::string& id, int64_t created, const std::string& model, const Grounding& g) {
-  return {{"id", id},
-          {"object", "chat.completion"},
-          {"created", created},
-          {"model", model},
-          {"choices", json::array({{{"index", 0},
-                                    {"message", {{"role", "assistant"}, {"content", g.text}}},
-                                    {"grounding", json::parse(g.json())},
-                                    {"finish_reason", "stop"}}})},
-          {"usage", usage(g.prompt_tokens, g.completion_tokens)}};
+  return envelope(id, created, model, "chat.completion",
+                  {{"index", 0}, {"message", {{"role", "assistant"}, {"content", g.text}}},
+                   {"grounding", json::parse(g.json())}, {"finish_reason", "stop"}},
+                  usage(g.prompt_tokens, g.completion_tokens));
 }
 
 }  // namespace facet::serve
