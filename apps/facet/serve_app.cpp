@@ -273,9 +273,10 @@ void ServeApp::embeddings(const httplib::Request& req, httplib::Response& res) {
     const Array& a = r.is_image[k] ? images : texts;
     const size_t row = r.is_image[k] ? i++ : t++;
     const int64_t dim = a.shape[1];
-    data.push_back({{"object", "embedding"}, {"index", k},
-                    {"embedding", std::vector<float>(a.data.begin() + static_cast<int64_t>(row) * dim,
-                                                     a.data.begin() + static_cast<int64_t>(row + 1) * dim)}});
+    const float* v = a.data.data() + static_cast<int64_t>(row) * dim;
+    json vec = r.base64 ? json(base64_encode(v, static_cast<size_t>(dim) * sizeof(float)))  // little-endian hosts
+                        : json(std::vector<float>(v, v + dim));
+    data.push_back({{"object", "embedding"}, {"index", k}, {"embedding", std::move(vec)}});
   }
   send(res, 200, {{"object", "list"}, {"data", data}, {"model", m.name}, {"usage", serve::usage(0, 0)}});
 }

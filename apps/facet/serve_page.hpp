@@ -69,13 +69,14 @@ $("form").onsubmit = async e => {
       const g = await fetch("/v1/images/generations", {method: "POST", headers, body: JSON.stringify({model, prompt: text})});
       const j = await g.json(); if (!g.ok) throw new Error(j.error.message);
       out.textContent = ""; const i = document.createElement("img"); i.src = "data:image/png;base64," + j.data[0].b64_json;
-      out.parentNode.insertBefore(i, out); return;
+      out.parentNode.insertBefore(i, out); out.parentNode.dataset.state = "done"; return;
     }
     const content = [{type: "text", text}, ...pics.map(url => ({type: "image_url", image_url: {url}}))];
     history.push({role: "user", content});
     const reply = await stream({model, stream: true, messages: history, max_tokens: 256}, out);
     history.push({role: "assistant", content: reply});
   } catch (err) { out.parentNode.className = "msg error"; out.textContent = err.message; history.pop(); }
+  out.parentNode.dataset.state = "done";  // the answer is complete (tests wait for it)
 };
 load();
 </script></body></html>

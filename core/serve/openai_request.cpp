@@ -221,8 +221,10 @@ EmbeddingRequest parse_embedding_request(const std::string& body, const Limits& 
   const json j = parse_body(body);
   EmbeddingRequest r;
   r.model = string_field(j, "model", false);
-  if (j.contains("encoding_format") && !(j["encoding_format"].is_string() && j["encoding_format"] == "float"))
-    throw bad("encoding_format", "only 'float' embeddings are returned");
+  const std::string format = string_field(j, "encoding_format", false);
+  if (!format.empty() && format != "float" && format != "base64")
+    throw bad("encoding_format", "'encoding_format' is 'float' or 'base64'");
+  r.base64 = format == "base64";
   if (!j.contains("input")) throw bad("input", "'input' is required");
   const json& in = j["input"];
   std::vector<json> items;

@@ -48,6 +48,7 @@ struct EmbeddingRequest {
   std::vector<std::string> texts;  // inputs that are text
   std::vector<Image> images;       // inputs that are data: image URLs (CLIP image embeddings)
   std::vector<bool> is_image;      // per input, in order
+  bool base64 = false;             // encoding_format "base64": little-endian f32 bytes, base64
 };
 
 struct ImageRequest {

@@ -15,6 +15,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("FACET_BUILD_DIR", ROOT / "build"))
 FACET = str(BUILD / "bin" / "facet")
 MODELS = ROOT / "tests" / "models"
+# Under the sanitizer run (scripts/test.sh) LD_PRELOAD carries the ASan runtime and ctest turns leak
+# checks off for this Python process: facet itself runs with leak checks back on; node and
+# Chromium run without the runtime.
+FACET_ENV = dict(os.environ, ASAN_OPTIONS=os.environ.get("FACET_ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "")))
+PLAIN_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS")}
 
 
 class Server:
@@ -22,7 +27,7 @@ class Server:
 
     def __init__(self, *args):
         self.proc = subprocess.Popen([FACET, "serve", "--port", "0", *map(str, args)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE, text=True, env=FACET_ENV)
         line = self.proc.stdout.readline()
         m = re.match(r"listening on http://127\.0\.0\.1:(\d+)", line)
         assert m, line + self.proc.stderr.read()
@@ -64,4 +69,4 @@ def data_url(path):
 
 
 def cli(*args):
-    return subprocess.run([FACET, "-q", *map(str, args)], check=True, capture_output=True, text=True).stdout
+    return subprocess.run([FACET, "-q", *map(str, args)], check=True, capture_output=True, text=True, env=FACET_ENV).stdout

@@ -152,7 +152,7 @@ def test_bad_chat_requests_get_their_status(server, status, body):
     ("/v1/embeddings", {"model": "clip", "input": []}, 400),
     ("/v1/embeddings", {"model": "clip", "input": [1]}, 400),
     ("/v1/embeddings", {"model": "llava", "input": "hi"}, 400),
-    ("/v1/embeddings", {"model": "clip", "input": "hi", "encoding_format": "base64"}, 400),
+    ("/v1/embeddings", {"model": "clip", "input": "hi", "encoding_format": "int8"}, 400),
     ("/v1/images/generations", {"model": "sd"}, 400),
     ("/v1/images/generations", {"model": "sd", "prompt": "x", "size": "big"}, 400),
     ("/v1/images/generations", {"model": "sd", "prompt": "x", "size": "99999x64"}, 400),
