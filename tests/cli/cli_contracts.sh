@@ -267,5 +267,12 @@ expect 2 "error: " -- facet txt2img --model "$sd" --prompt "car" --no-such-flag
 expect 2 "error: " -- facet txt2img --model "$sd" --prompt "car" --steps 0
 expect 2 "--sampler 'nope' is not available" -- facet txt2img --model "$sd" --prompt "car" --sampler nope --out "$work/x.png"
 
+# facet serve: what is wrong before it serves (the HTTP side: tests/serve).
+expect 2 "give the models to serve" -- facet serve --port 0
+expect 2 "two models are named 'a'" -- facet serve --port 0 --model "a=$sd" --model "a=$sd"
+expect 3 "does not exist" -- facet serve --port 0 --model "x=$work/no-such-model"
+expect 2 "error: " -- facet serve --port 70000 --model "$sd"
+expect 2 "error: " -- facet serve --parallel 0 --model "$sd"
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]
