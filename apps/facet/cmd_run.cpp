@@ -43,12 +43,6 @@ struct RunOptions {
   uint32_t timeout_ms = 0;
 };
 
-bool has_language_model(const pipeline::PipelineSpec& spec) {
-  for (const auto& in : spec.inputs)
-    if (in.type == pipeline::InputType::Tokens) return true;
-  return false;
-}
-
 int run_language_model(const pipeline::PipelineSpec& spec, const RunOptions& o, plugin::PluginRegistry& registry,
                        vk::Context& ctx, Executor& executor) {
   if (o.prompt.empty() == o.raw_prompt.empty())
@@ -151,7 +145,7 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
     run = [&g, o] {
       pipeline::PipelineSpec spec = load_pipeline_spec(o->pipeline, o->model);
       plugin::PluginRegistry registry(plugin_search_paths(g, spec));
-      const bool language = has_language_model(spec);
+      const bool language = spec.has_language_model();
       if (!language && (!o->images.empty() || !o->regions.empty() || !o->prompt.empty() || !o->raw_prompt.empty()))
         throw UsageError("'" + spec.path + "' has no language model (no input of type tokens); --image and --prompt do not apply");
       std::unique_ptr<pipeline::Pipeline> p;

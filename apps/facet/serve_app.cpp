@@ -45,16 +45,6 @@ void send(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
-const char* kind_text(ModelKind k) {
-  switch (k) {
-    case ModelKind::VisionEncoder: return "vision_encoder";
-    case ModelKind::Clip: return "clip";
-    case ModelKind::Language: return "language";
-    case ModelKind::ImageGenerator: return "image_generator";
-  }
-  return "unknown";
-}
-
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 }  // namespace
@@ -89,9 +79,9 @@ ServeApp::Served& ServeApp::pick(const std::string& name, std::initializer_list<
   throw serve::RequestError(404, "model", "the model '" + name + "' does not exist");
 }
 
-// Parses, runs and answers one request, or answers its error; admission and metrics around it.
 namespace {
 
+// Runs one request's body and answers its error, if any, with the status it maps to.
 template <typename F>
 void handle(const char* endpoint, httplib::Response& res, serve::Metrics& metrics, F&& body) {
   try {
@@ -99,15 +89,14 @@ void handle(const char* endpoint, httplib::Response& res, serve::Metrics& metric
   } catch (const serve::RequestError& e) {
     metrics.error(e.status == 404 ? "not_found" : e.status == 413 ? "too_large" : "bad_request");
     send(res, e.status, serve::error_body(e.status, e.what(), e.param));
-  } catch (const UsageError& e) {
-    metrics.error("bad_request");
-    send(res, 400, serve::error_body(400, e.what()));
-  } catch (const InputError& e) {
-    metrics.error("bad_request");
-    send(res, 400, serve::error_body(400, e.what()));
   } catch (const GpuError& e) {
     metrics.error("gpu");
     send(res, 503, serve::error_body(503, e.what()));
+  } catch (const Error& e) {  // a bad file, image or prompt (InputError), a call the model cannot answer (UsageError)
+    const bool caller = e.code() == ExitCode::InvalidInput || e.code() == ExitCode::Usage;
+    metrics.error(caller ? "bad_request" : "internal");
+    if (!caller) spdlog::error("{}: {}", endpoint, e.what());
+    send(res, caller ? 400 : 500, serve::error_body(caller ? 400 : 500, e.what()));
   } catch (const std::exception& e) {
     metrics.error("internal");
     spdlog::error("{}: {}", endpoint, e.what());
@@ -139,11 +128,9 @@ void ServeApp::routes() {
     http_->Post(path, [this, admitted, path, fn](const httplib::Request& req, httplib::Response& res) {
       if (!authorized(req, res)) return metrics_.request(path, res.status);
       if (!admitted(res)) return metrics_.request(path, res.status);
-      bool released = false;
       handle(path, res, metrics_, [&] { (this->*fn)(req, res); });
       // A streamed answer releases its place when its stream ends (its content provider's releaser).
-      if (!res.is_chunked_content_provider_) released = true;
-      if (released) metrics_.set_in_flight(in_flight_.fetch_sub(1) - 1);
+      if (!res.is_chunked_content_provider_) metrics_.set_in_flight(in_flight_.fetch_sub(1) - 1);
     });
   };
   post("/v1/chat/completions", &ServeApp::chat_route);
@@ -159,7 +146,7 @@ void ServeApp::routes() {
     if (!ready_) return send(res, 503, serve::error_body(503, "the models are still loading"));
     json data = json::array();
     for (const auto& m : models_)
-      data.push_back({{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", "facet"}, {"kind", kind_text(m.model->kind())}});
+      data.push_back({{"id", m.name}, {"object", "model"}, {"created", 0}, {"owned_by", "facet"}, {"kind", kind_name(m.model->kind())}});
     send(res, 200, {{"object", "list"}, {"data", data}});
   });
   http_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
@@ -212,7 +199,7 @@ void ServeApp::chat(const httplib::Request& req, httplib::Response& res, bool co
     send(res, 200, serve::grounded_completion(id, created, name, g));
     return;
   }
-  auto run = [this, model, completion, messages, prompt, options](const TextCallback& on_text) {
+  auto run = [model, completion, messages, prompt, options](const TextCallback& on_text) {
     return completion ? model->generate(prompt, {}, options, on_text) : model->chat(messages, options, on_text);
   };
   if (!stream) {

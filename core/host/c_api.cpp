@@ -67,11 +67,19 @@ std::vector<std::string> strings(const char* const* items, size_t count) {
   return out;
 }
 
-facet_status array_out(const facet::Array& a, float** out, size_t* rows, size_t* dim) {
-  *out = copy_out(a.data);
-  *rows = static_cast<size_t>(a.shape[0]);
-  *dim = static_cast<size_t>(a.shape.size() > 1 ? a.shape[1] : 0);
-  return FACET_OK;
+// facet_embed_images / facet_embed_texts: `items` through `embed`, the rows copied out.
+template <typename F>
+facet_status embed(facet_model* model, const char* const* items, size_t count, float** out, size_t* rows, size_t* dim,
+                   F&& embed) {
+  if (!model) return missing("model");
+  if (!items && count) return missing("the items");
+  if (!out || !rows || !dim) return missing("an output pointer");
+  return guarded([&] {
+    const facet::Array a = embed(model->model, strings(items, count));
+    *out = copy_out(a.data);
+    *rows = static_cast<size_t>(a.shape[0]);
+    *dim = static_cast<size_t>(a.shape.size() > 1 ? a.shape[1] : 0);
+  });
 }
 
 }  // namespace
@@ -104,18 +112,16 @@ void facet_model_close(facet_model* model) { delete model; }
 
 facet_status facet_embed_images(facet_model* model, const char* const* paths, size_t count, float** out, size_t* rows,
                                  size_t* dim) {
-  if (!model) return missing("model");
-  if (!paths && count) return missing("paths");
-  if (!out || !rows || !dim) return missing("an output pointer");
-  return guarded([&] { array_out(model->model.embed_images(strings(paths, count)), out, rows, dim); });
+  return embed(model, paths, count, out, rows, dim, [](facet::Model& m, const std::vector<std::string>& items) {
+    return m.embed_images(items);
+  });
 }
 
 facet_status facet_embed_texts(facet_model* model, const char* const* texts, size_t count, float** out, size_t* rows,
                                size_t* dim) {
-  if (!model) return missing("model");
-  if (!texts && count) return missing("texts");
-  if (!out || !rows || !dim) return missing("an output pointer");
-  return guarded([&] { array_out(model->model.embed_texts(strings(texts, count)), out, rows, dim); });
+  return embed(model, texts, count, out, rows, dim, [](facet::Model& m, const std::vector<std::string>& items) {
+    return m.embed_texts(items);
+  });
 }
 
 void facet_generate_options_init(facet_generate_options* o) {

@@ -55,12 +55,7 @@ MmvpResult mmvp(Model& model, const std::string& data_dir, const MmvpOptions& o)
   if (o.limit > 0 && static_cast<size_t>(o.limit) < questions.size()) questions.resize(static_cast<size_t>(o.limit) & ~size_t{1});
   eval::MmvpAskOptions ask;
   ask.max_tokens = o.max_tokens;
-  ask.sampler.temperature = static_cast<float>(o.sampling.temperature);
-  ask.sampler.top_k = o.sampling.top_k;
-  ask.sampler.top_p = static_cast<float>(o.sampling.top_p);
-  ask.sampler.min_p = static_cast<float>(o.sampling.min_p);
-  ask.sampler.repeat_penalty = static_cast<float>(o.sampling.repeat_penalty);
-  ask.sampler.seed = o.sampling.seed;
+  ask.sampler = sampler_options(o.sampling);
   ask.chat_template = o.sampling.chat_template;
   ask.system = o.sampling.system;
   const std::string name = o.name.empty() ? s.path : o.name;

@@ -23,14 +23,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool has_language_model(const pipeline::PipelineSpec& spec) {
-  for (const auto& in : spec.inputs)
-    if (in.type == pipeline::InputType::Tokens) return true;
-  return false;
-}
-
 void open_language(Model::State& s, pipeline::PipelineSpec spec) {
-  if (!has_language_model(spec))
+  if (!spec.has_language_model())
     throw InputError("'" + spec.path + "' has no language model (no input of type tokens); run such pipelines with `facet run`");
   if (!spec.runtime.plugin_paths.empty()) {
     std::vector<std::string> paths = s.device->options.plugin_paths;
@@ -109,17 +103,18 @@ Array embed_pixels(Model::State& s, size_t n, const std::function<HostTensor(siz
 
 const char* kind_name(ModelKind kind) {
   switch (kind) {
-    case ModelKind::VisionEncoder: return "a vision encoder";
-    case ModelKind::Clip: return "a CLIP model";
-    case ModelKind::Language: return "a language model";
-    case ModelKind::ImageGenerator: return "an image generator";
+    case ModelKind::VisionEncoder: return "vision_encoder";
+    case ModelKind::Clip: return "clip";
+    case ModelKind::Language: return "language";
+    case ModelKind::ImageGenerator: return "image_generator";
   }
-  return "a model";
+  return "unknown";
 }
 
 void require_kind(const Model::State& s, std::initializer_list<ModelKind> kinds, const char* call) {
   if (std::find(kinds.begin(), kinds.end(), s.kind) != kinds.end()) return;
-  throw UsageError("'" + s.path + "' is " + kind_name(s.kind) + "; it has no " + call);
+  static const char* const kArticle[] = {"a vision encoder", "a CLIP model", "a language model", "an image generator"};
+  throw UsageError("'" + s.path + "' is " + kArticle[static_cast<int>(s.kind)] + "; it has no " + call);
 }
 
 io::RgbImage to_rgb(const Image& image) {

@@ -12,8 +12,6 @@
 
 namespace facet {
 
-namespace {
-
 llm::SamplerOptions sampler_options(const GenerateOptions& o) {
   auto finite_in = [](double v, double lo, double hi, const char* name) {
     if (!(v >= lo && v <= hi)) throw InputError(std::string(name) + " must be a finite number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
@@ -32,6 +30,8 @@ llm::SamplerOptions sampler_options(const GenerateOptions& o) {
   s.seed = o.seed;
   return s;
 }
+
+namespace {
 
 const char* finish_name(llm::Finish f) {
   switch (f) {

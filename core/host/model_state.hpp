@@ -11,6 +11,7 @@
 #include "diffusion/sd_generator.hpp"
 #include "graph/executor.hpp"
 #include "host/device_state.hpp"
+#include "llm/sampler.hpp"
 #include "llm/vlm_session.hpp"
 #include "pipeline/model_folder.hpp"
 
@@ -34,7 +35,8 @@ struct Model::State {
 
 // UsageError unless the model is of one of the kinds that answer `call`.
 void require_kind(const Model::State& s, std::initializer_list<ModelKind> kinds, const char* call);
-const char* kind_name(ModelKind kind);
+// GenerateOptions' sampling fields, checked (InputError for NaN or out-of-range values).
+llm::SamplerOptions sampler_options(const GenerateOptions& o);
 
 // Converters between the public types and core's.
 io::RgbImage to_rgb(const Image& image);

@@ -110,6 +110,12 @@ struct PipelineSpec {
   GroundingSpec grounding;
 
   std::string where(const SourcePos& p) const;  // "file:line:column"
+  // An input of type tokens: the pipeline ends in a language model (run by a VlmSession).
+  bool has_language_model() const {
+    for (const auto& in : inputs)
+      if (in.type == InputType::Tokens) return true;
+    return false;
+  }
 };
 
 // A reference to an input ("id") or a stage port ("stage.port") made in code.

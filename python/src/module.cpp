@@ -101,16 +101,6 @@ std::vector<facet::ChatMessage> to_messages(const py::list& messages) {
   return out;
 }
 
-const char* kind_text(facet::ModelKind k) {
-  switch (k) {
-    case facet::ModelKind::VisionEncoder: return "vision_encoder";
-    case facet::ModelKind::Clip: return "clip";
-    case facet::ModelKind::Language: return "language";
-    case facet::ModelKind::ImageGenerator: return "image_generator";
-  }
-  return "unknown";
-}
-
 py::dict describe(const facet::DeviceDescription& d) {
   py::dict out;
   out["name"] = d.name;
@@ -183,7 +173,7 @@ PYBIND11_MODULE(facet_native, m) {
            }),
            py::arg("path"), py::arg("device") = nullptr, py::arg("context") = 0, py::arg("kv_cache") = "",
            py::arg("quantize") = "", py::arg("tokenizer") = "", py::arg("truncate") = false)
-      .def_property_readonly("kind", [](const PyModel& p) { return kind_text(p.model->kind()); })
+      .def_property_readonly("kind", [](const PyModel& p) { return facet::kind_name(p.model->kind()); })
       .def_property_readonly("path", [](const PyModel& p) { return p.model->path(); })
       .def_property_readonly("takes_images", [](const PyModel& p) { return p.model->takes_images(); })
       .def("embed_images",

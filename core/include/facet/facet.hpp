@@ -95,6 +95,9 @@ enum class ModelKind {
   ImageGenerator, // Stable Diffusion: txt2img
 };
 
+// "vision_encoder", "clip", "language", "image_generator" (the server's and the Python package's names).
+FACET_API const char* kind_name(ModelKind kind);
+
 struct ModelOptions {
   int64_t context = 0;    // language models: KV-cache positions (0: the model's, at most 4096)
   std::string kv_cache;   // "f16" | "f32" ("": the stage's default, f16)
