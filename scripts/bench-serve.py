@@ -5,7 +5,11 @@ tokens over the wall time from the first token to the last) and the time to firs
 p99). The model defaults to a random 109.5M-parameter LLaMA GGUF (facet-make-gguf), as in
 docs/benchmarks.md's other LLM figures.
 
-    scripts/bench-serve.py [--build build] [--model PATH] [--tokens 32] [--rounds 3]
+    scripts/bench-serve.py [--build build] [--model PATH] [--tokens 32] [--rounds 3] [--parallel 8]
+
+The server runs with `--parallel` slots (continuous batching: one decode step for all running
+streams; 1 runs them one after another) and `--context 512`. Each concurrency level gets one
+warm-up round first (the graphs of each batch size are built and recorded once).
 """
 import argparse
 import json
@@ -48,6 +52,7 @@ def main():
     ap.add_argument("--model")
     ap.add_argument("--tokens", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--parallel", type=int, default=8)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = a.model
@@ -56,7 +61,7 @@ def main():
             subprocess.run([os.path.join(a.build, "bin", "facet-make-gguf"), "random", model, "--type", "q8_0"],
                            check=True, stdout=subprocess.DEVNULL)
         proc = subprocess.Popen([os.path.join(a.build, "bin", "facet"), "-q", "serve", "--port", "0", "--model", model,
-                                 "--parallel", "8"], stdout=subprocess.PIPE, text=True)
+                                 "--parallel", str(a.parallel), "--context", "512"], stdout=subprocess.PIPE, text=True)
         try:
             url = "http://127.0.0.1:" + re.search(r":(\d+)$", proc.stdout.readline().strip()).group(1)
             proc.stdout.readline()  # ready
@@ -65,7 +70,7 @@ def main():
             print(f"| ---: | ---: | ---: | ---: | ---: |")
             for n in (1, 2, 4, 8):
                 rates, ttfts = [], []
-                for _ in range(a.rounds):
+                for r in range(a.rounds + 1):
                     out = []
                     threads = [threading.Thread(target=stream, args=(url, f"Once upon a time {i}", a.tokens, out))
                                for i in range(n)]
@@ -73,6 +78,8 @@ def main():
                         t.start()
                     for t in threads:
                         t.join()
+                    if r == 0:
+                        continue  # warm-up
                     span = max(o["last"] for o in out) - min(o["first"] for o in out)
                     rates.append(sum(o["tokens"] for o in out) / span)
                     ttfts += [o["ttft"] for o in out]

@@ -11,7 +11,7 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 2) const uint DMAX = 128;
 layout(constant_id = 4) const uint QB = 4;  // queries per invocation
 
-layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; uint window; } pc;
+layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; uint window; uint segment; } pc;
 layout(std430, binding = 0) readonly buffer Q { vec4 q[]; };
 layout(binding = 9) uniform samplerBuffer k;   // slot 1
 layout(binding = 10) uniform samplerBuffer v;  // slot 2

@@ -8,12 +8,13 @@
 // POSITIONS: query i sees keys 0 .. pos[i] (clamped to Tk - 1) instead (a KV cache of capacity Tk);
 // a query with a negative position sees nothing and yields zeros.
 // window > 0 (sliding-window attention): a query at position p sees only keys j > p - window.
+// segment > 0 (with POSITIONS): keys of the query's own segment of `segment` rows only.
 // The includer declares the workgroup size (local_size_x_id = 0) before facet/common.glsl.
 layout(constant_id = 1) const bool CAUSAL = false;
 layout(constant_id = 2) const uint DMAX = 128;
 layout(constant_id = 3) const bool POSITIONS = false;
 
-layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; uint window; } pc;
+layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; uint window; uint segment; } pc;
 layout(std430, binding = 0) readonly buffer Q { float q[]; };
 layout(std430, binding = 3) writeonly buffer Y { float y[]; };
 layout(std430, binding = 4) readonly buffer P { int pos[]; };
@@ -38,6 +39,9 @@ void main() {
   }
   // Without positions the query's position is `last` (CAUSAL) or unknown (no window applies).
   uint first = (pc.window > 0u && (CAUSAL || POSITIONS) && last + 1u > pc.window) ? last + 1u - pc.window : 0u;
+  // segment > 0 (with positions): the cache holds sequences of `segment` rows each; a query sees
+  // only the rows of its own sequence (several sequences decoded in one batch).
+  if (POSITIONS && pc.segment > 0u) first = max(first, last - last % pc.segment);
   float m = -3.402823466e38, l = 0.0;
   for (uint j = first; j <= last; ++j) {
     uint k_base = (j * pc.hkv + hk) * pc.d;

@@ -11,7 +11,7 @@ layout(constant_id = 1) const bool CAUSAL = false;
 layout(constant_id = 2) const uint DMAX = 128;
 layout(constant_id = 3) const bool POSITIONS = false;
 
-layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; uint window; } pc;
+layout(push_constant) uniform Push { uint tq; uint tk; uint hq; uint hkv; uint d; uint dv; float scale; uint window; uint segment; } pc;
 layout(std430, binding = 0) readonly buffer Q { vec4 q[]; };
 layout(binding = 9) uniform samplerBuffer k;    // slot 1
 layout(binding = 10) uniform samplerBuffer v;   // slot 2
@@ -41,6 +41,9 @@ void main() {
     last = min(uint(p), pc.tk - 1u);
   }
   uint first = (pc.window > 0u && (CAUSAL || POSITIONS) && last + 1u > pc.window) ? last + 1u - pc.window : 0u;
+  // segment > 0 (with positions): the cache holds sequences of `segment` rows each; a query sees
+  // only the rows of its own sequence (several sequences decoded in one batch).
+  if (POSITIONS && pc.segment > 0u) first = max(first, last - last % pc.segment);
   vec4 qv[DMAX / 4u];
   for (uint c = 0u; c < d4; ++c) qv[c] = q[(i * pc.hq + h) * d4 + c] * pc.scale;
   vec4 acc[DMAX / 4u];

@@ -22,7 +22,10 @@ void add_serve(CLI::App& app, GlobalOptions& g, Action& run) {
   cmd->add_option("--host", o->host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", o->port, "Port (default 8080; 0: any free port, printed)")->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' (default: no key)");
-  cmd->add_option("--parallel", o->parallel, "Requests admitted to run at once (default 1)")->check(CLI::Range(1, 256));
+  cmd->add_option("--parallel", o->parallel, "Requests a language model decodes together, in one batched step (default 1)")
+      ->check(CLI::Range(1, 63));
+  cmd->add_option("--context", o->context, "KV-cache positions per request (default: the model's, at most 4096)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_option("--queue", o->queue, "Requests that may wait beyond those; more are answered 429 (default 16)")->check(CLI::Range(0, 4096));
   cmd->add_option("--allow-local-files", o->limits.local_files, "Accept file:// image URLs under this folder");
   auto max_body_mb = std::make_shared<size_t>(32);

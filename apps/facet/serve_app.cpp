@@ -295,7 +295,10 @@ int ServeApp::run() {
     device_ = std::make_unique<Device>(device_options_);
     for (const auto& nm : parse_named_models(o_.models)) {
       models_.push_back({nm.name, nm.path, nullptr});
-      models_.back().model = std::make_unique<Model>(*device_, nm.path);
+      ModelOptions mo;
+      mo.parallel = o_.parallel;  // language models: --parallel replies decoded in one batched step
+      mo.context = o_.context;
+      models_.back().model = std::make_unique<Model>(*device_, nm.path, mo);
       spdlog::info("serving '{}' ({})", nm.name, nm.path);
     }
   } catch (...) {

@@ -1,7 +1,8 @@
 // The HTTP server behind `facet serve`: the OpenAI API over the host API's Models (cpp-httplib for
-// HTTP; core/serve for reading requests, writing responses and the metrics). One Device runs one
-// model call at a time; up to `parallel` requests are admitted to wait for it and run, beyond
-// that `queue` more wait, and the rest are answered 429 with Retry-After.
+// HTTP; core/serve for reading requests, writing responses and the metrics). A language model
+// opened with `parallel` slots decodes up to that many requests together, one batched step at a
+// time (continuous batching: llm::Batcher); other calls on the Device run one at a time. Beyond
+// `parallel` running requests `queue` more wait, and the rest are answered 429 with Retry-After.
 #pragma once
 
 #include <facet/facet.hpp>
@@ -28,6 +29,7 @@ struct ServeOptions {
   int port = 8080;
   std::string api_key;
   int parallel = 1, queue = 16;
+  int64_t context = 0;  // language models' KV-cache positions per slot (0: the model's)
   size_t max_body = 32 << 20;  // bytes
   serve::Limits limits;
 };

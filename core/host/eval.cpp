@@ -61,12 +61,14 @@ MmvpResult mmvp(Model& model, const std::string& data_dir, const MmvpOptions& o)
   const std::string name = o.name.empty() ? s.path : o.name;
   std::vector<eval::MmvpAnswer> answers;
   MmvpResult r;
-  std::lock_guard lock(s.device->mutex);
-  const eval::MmvpScore score = eval::ask_mmvp(*s.vlm, questions, ask, answers, [&](size_t i) {
-    const std::string lines = eval::mmvp_jsonl_line(name, questions[i], answers[i]) +
-                              eval::mmvp_jsonl_line(name, questions[i + 1], answers[i + 1]);
-    r.jsonl += lines;
-    if (o.on_pair) o.on_pair(lines);
+  eval::MmvpScore score;
+  with_session(s, [&](llm::VlmSession& vlm) {
+    score = eval::ask_mmvp(vlm, questions, ask, answers, [&](size_t i) {
+      const std::string lines = eval::mmvp_jsonl_line(name, questions[i], answers[i]) +
+                                eval::mmvp_jsonl_line(name, questions[i + 1], answers[i + 1]);
+      r.jsonl += lines;
+      if (o.on_pair) o.on_pair(lines);
+    });
   });
   for (const auto& p : score.patterns) r.patterns.push_back(score_of(p));
   r.total = score_of(score.total);

@@ -35,8 +35,12 @@ void open_language(Model::State& s, pipeline::PipelineSpec spec) {
   so.context = s.options.context;
   so.kv_cache = s.options.kv_cache;
   so.quantize = s.options.quantize;
+  if (s.options.parallel < 1 || s.options.parallel > 63)
+    throw UsageError("parallel must be between 1 and 63, got " + std::to_string(s.options.parallel));
+  so.slots = s.options.parallel > 1 ? s.options.parallel + 1 : 1;
   s.kind = ModelKind::Language;
   s.vlm = std::make_unique<llm::VlmSession>(spec, s.registry(), s.device->ctx, *s.executor, so);
+  if (s.vlm->llm().slots() > 1) s.batcher = std::make_unique<llm::Batcher>(*s.vlm, s.device->mutex);
 }
 
 void open_model(Model::State& s) {
@@ -147,6 +151,7 @@ Model::Model(Device& device, const std::string& path, const ModelOptions& option
 Model::~Model() {
   if (!state_) return;
   std::shared_ptr<Device::State> device = state_->device;
+  state_->batcher.reset();  // its thread takes the device's lock for each step
   std::lock_guard lock(device->mutex);
   state_.reset();
 }

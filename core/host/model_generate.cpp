@@ -31,6 +31,12 @@ llm::SamplerOptions sampler_options(const GenerateOptions& o) {
   return s;
 }
 
+void with_session(Model::State& s, const std::function<void(llm::VlmSession&)>& fn) {
+  if (s.batcher) return s.batcher->exclusive(fn);
+  std::lock_guard lock(s.device->mutex);
+  fn(*s.vlm);
+}
+
 namespace {
 
 const char* finish_name(llm::Finish f) {
@@ -42,9 +48,11 @@ const char* finish_name(llm::Finish f) {
   return "stop";
 }
 
-// Prefill `prompt` with its images from an empty cache and generate the reply.
-Generation reply(llm::VlmSession& vlm, const llm::MediaPrompt& prompt, const std::vector<HostTensor>& pixels,
+// Prefill `prompt` with its images from an empty cache and generate the reply: batched with other
+// threads' calls when the model has a batcher, else alone under the device's lock.
+Generation reply(Model::State& s, const llm::MediaPrompt& prompt, std::vector<HostTensor> pixels,
                  const std::optional<llm::ChatTemplate>& chat, const GenerateOptions& o, const TextCallback& on_text) {
+  llm::VlmSession& vlm = *s.vlm;
   if (o.max_tokens < 0) throw InputError("max_tokens must not be negative");
   if (static_cast<int64_t>(prompt.ids.size()) + 1 > vlm.llm().context())
     throw InputError("the prompt (" + std::to_string(prompt.ids.size()) + " tokens) does not fit the context of " +
@@ -56,13 +64,23 @@ Generation reply(llm::VlmSession& vlm, const llm::MediaPrompt& prompt, const std
   ro.max_tokens = o.max_tokens;
   if (on_text) ro.on_text = [&](const std::string& piece) { go_on = go_on && on_text(piece); };
   ro.keep_going = [&] { return go_on; };
-  llm::Generation g = llm::reply(vlm, prompt, pixels, chat, ro);
+  llm::Generation g;
+  double prefill_ms = 0;
+  if (s.batcher) {
+    llm::Batcher::Times t;
+    g = s.batcher->reply(prompt, std::move(pixels), chat, ro, &t);
+    prefill_ms = t.prefill_ms;
+  } else {
+    std::lock_guard lock(s.device->mutex);
+    g = llm::reply(vlm, prompt, pixels, chat, ro);
+    prefill_ms = vlm.last_prefill().submit_ms;
+  }
   Generation out;
   out.text = std::move(g.text);
   out.tokens = std::move(g.tokens);
   out.prompt_tokens = static_cast<int64_t>(prompt.ids.size());
   out.finish_reason = finish_name(g.finish);
-  out.prefill_ms = vlm.last_prefill().submit_ms;
+  out.prefill_ms = prefill_ms;
   out.decode_ms = g.decode_ms;
   return out;
 }
@@ -89,20 +107,17 @@ llm::MediaPromptOptions prompt_options(llm::VlmSession& vlm, bool chat, const Ge
 Generation Model::generate(const std::string& prompt, const std::vector<Image>& images, const GenerateOptions& o,
                            const TextCallback& on_text) {
   require_kind(*state_, {ModelKind::Language}, "text generation");
-  std::lock_guard lock(state_->device->mutex);
   llm::VlmSession& vlm = *state_->vlm;
   const bool chat = o.prompt == GenerateOptions::Prompt::Chat || (o.prompt == GenerateOptions::Prompt::Auto && vlm.takes_images());
   const llm::MediaPromptOptions mo = prompt_options(vlm, chat, o, static_cast<int64_t>(images.size()));
   std::vector<const Image*> refs;
   for (const auto& im : images) refs.push_back(&im);
-  const std::vector<HostTensor> pixels = preprocess_all(vlm, refs);
-  return reply(vlm, llm::encode_media_prompt(vlm.tokenizer(), prompt, mo), pixels, mo.chat, o, on_text);
+  return reply(*state_, llm::encode_media_prompt(vlm.tokenizer(), prompt, mo), preprocess_all(vlm, refs), mo.chat, o, on_text);
 }
 
 Generation Model::chat(const std::vector<ChatMessage>& messages, const GenerateOptions& o, const TextCallback& on_text) {
   require_kind(*state_, {ModelKind::Language}, "chat");
   if (messages.empty() || messages.back().role != "user") throw InputError("a chat must end with a user message");
-  std::lock_guard lock(state_->device->mutex);
   llm::VlmSession& vlm = *state_->vlm;
   GenerateOptions go = o;
   std::vector<llm::ChatMessage> history;
@@ -128,8 +143,7 @@ Generation Model::chat(const std::vector<ChatMessage>& messages, const GenerateO
       llm::MediaPromptOptions mo = prompt_options(vlm, true, go, static_cast<int64_t>(refs.size()));
       if (!mo.chat) throw UsageError("'" + state_->path + "' has no chat template; use generate with a raw prompt");
       mo.history = std::move(history);
-      const std::vector<HostTensor> pixels = preprocess_all(vlm, refs);
-      return reply(vlm, llm::encode_media_prompt(vlm.tokenizer(), content, mo), pixels, mo.chat, go, on_text);
+      return reply(*state_, llm::encode_media_prompt(vlm.tokenizer(), content, mo), preprocess_all(vlm, refs), mo.chat, go, on_text);
     }
   }
   throw InternalError("chat: no last user message");
@@ -138,17 +152,17 @@ Generation Model::chat(const std::vector<ChatMessage>& messages, const GenerateO
 Grounding Model::ground(const Image& image, const GroundOptions& o) {
   require_kind(*state_, {ModelKind::Language}, "grounding");
   if (!state_->vlm->takes_images()) throw InputError("the model '" + state_->path + "' takes no images: it cannot ground");
-  std::lock_guard lock(state_->device->mutex);
   llm::GroundOptions go;
   go.prompt = o.prompt;
   if (o.format != "auto") go.format = grounding::parse_format(o.format);
   if (o.region) go.region = to_core(*o.region);
   go.max_tokens = o.max_tokens;
   go.sampler = sampler_options(o.sampling);
-  const llm::GroundedAnswer a = llm::ground(*state_->vlm, to_rgb(image), go);
-  Grounding out = to_public(a.grounding, a.raw);
-  out.prompt_tokens = a.prompt_tokens;
-  out.completion_tokens = static_cast<int64_t>(a.reply.tokens.size());
+  std::optional<llm::GroundedAnswer> a;
+  with_session(*state_, [&](llm::VlmSession& vlm) { a = llm::ground(vlm, to_rgb(image), go); });
+  Grounding out = to_public(a->grounding, a->raw);
+  out.prompt_tokens = a->prompt_tokens;
+  out.completion_tokens = static_cast<int64_t>(a->reply.tokens.size());
   return out;
 }
 

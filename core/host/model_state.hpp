@@ -11,6 +11,7 @@
 #include "diffusion/sd_generator.hpp"
 #include "graph/executor.hpp"
 #include "host/device_state.hpp"
+#include "llm/batcher.hpp"
 #include "llm/sampler.hpp"
 #include "llm/vlm_session.hpp"
 #include "pipeline/model_folder.hpp"
@@ -28,6 +29,7 @@ struct Model::State {
   std::optional<pipeline::ModelFolder> folder;  // encoders and CLIP
   float clip_scale = 0;                          // CLIP: exp(logit_scale)
   std::unique_ptr<llm::VlmSession> vlm;          // language models
+  std::unique_ptr<llm::Batcher> batcher;         // language models opened with parallel > 1 (after vlm: freed first)
   std::unique_ptr<diffusion::SdGenerator> sd;    // image generators
 
   plugin::PluginRegistry& registry() { return own_registry ? *own_registry : device->registry; }
@@ -35,6 +37,9 @@ struct Model::State {
 
 // UsageError unless the model is of one of the kinds that answer `call`.
 void require_kind(const Model::State& s, std::initializer_list<ModelKind> kinds, const char* call);
+// Runs fn with the language model's session to itself: between the batcher's steps in the slot it
+// keeps (parallel > 1), else under the device's lock.
+void with_session(Model::State& s, const std::function<void(llm::VlmSession&)>& fn);
 // GenerateOptions' sampling fields, checked (InputError for NaN or out-of-range values).
 llm::SamplerOptions sampler_options(const GenerateOptions& o);
 

@@ -4,6 +4,10 @@
 // chunk length is validated once and rebuilt per run, and the executor reuses each recorded plan,
 // so a decode step only writes two small inputs and resubmits.
 //
+// Slots (options.slots > 1): the cache holds that many sequences of `context` positions each (the
+// stage's `slots` param); use_slot() picks the one feed(), position(), truncate() and reset() act
+// on, and step() decodes one token of several slots in one run (batched decoding).
+//
 // Ownership: borrows the registry, context and executor (which holds the cache); they must
 // outlive the session.
 #pragma once
@@ -27,6 +31,7 @@ struct SessionOptions {
   int64_t chunk = 64;   // prompt tokens per submission
   std::string kv_cache;  // "f16" | "f32": the LLM stage's kv_cache param; empty: the stage's own (default f16)
   std::string quantize;  // "q8_0" | "q4_0": the LLM stage's quantize param (on load); empty: the stage's own
+  int64_t slots = 1;     // sequences in the KV cache (> 1: the stage's `slots` param; 1 where the component has none)
 };
 
 class LlmSession {
@@ -51,20 +56,33 @@ class LlmSession {
   // The stage as the session runs it (context param set); its id names the KV-cache states.
   const pipeline::StageSpec& stage() const { return stage_; }
 
-  // Forgets the cache (position 0).
+  // Forgets the current slot's sequence (position 0); with one slot, the whole cache.
   void reset();
   // Keeps the first `n` positions (a chat that continues from a shared prefix); later feeds
   // overwrite the rest of the cache.
-  void truncate(int64_t n) { position_ = std::max<int64_t>(0, std::min(position_, n)); }
+  void truncate(int64_t n) { here() = std::max<int64_t>(0, std::min(position(), n)); }
 
-  int64_t position() const { return position_; }
+  int64_t slots() const { return options_.slots; }
+  // The slot feed(), position(), truncate() and reset() act on (0 .. slots() - 1).
+  void use_slot(int64_t slot);
+  int64_t slot() const { return slot_; }
+  // The cache row of the current slot's position `p` (what a pipeline's positions input carries).
+  int32_t row(int64_t p) const { return static_cast<int32_t>(slot_ * context_ + p); }
+  // One token for each of several distinct slots, at their positions, in one run; returns the
+  // logits after each (f32 [vocab] per token) and advances those slots by one. InputError when a
+  // slot is full.
+  std::vector<std::vector<float>> step(const std::vector<std::pair<int64_t, int32_t>>& slot_tokens);
+
+  int64_t position() const { return positions_[static_cast<size_t>(slot_)]; }
   int64_t context() const { return context_; }
   int64_t vocab() const { return vocab_; }
   // Timings of the last feed: wall milliseconds of its submissions.
   double last_feed_ms() const { return last_ms_; }
 
  private:
-  pipeline::Pipeline& pipeline_for(int64_t tokens);
+  pipeline::Pipeline& pipeline_for(int64_t tokens, bool all_logits = false);
+  int64_t& here() { return positions_[static_cast<size_t>(slot_)]; }
+  void check_id(int32_t id) const;
 
   pipeline::StageSpec stage_;
   std::string path_;
@@ -72,9 +90,10 @@ class LlmSession {
   vk::Context& ctx_;
   Executor& executor_;
   SessionOptions options_;
-  int64_t context_ = 0, vocab_ = 0, position_ = 0;
+  int64_t context_ = 0, vocab_ = 0, slot_ = 0;
+  std::vector<int64_t> positions_;  // by slot
   double last_ms_ = 0;
-  std::map<int64_t, std::unique_ptr<pipeline::Pipeline>> pipelines_;  // by chunk length
+  std::map<std::pair<int64_t, bool>, std::unique_ptr<pipeline::Pipeline>> pipelines_;  // by (tokens, all logits)
 };
 
 }  // namespace facet::llm

@@ -24,6 +24,12 @@ struct ReplyOptions {
   std::function<bool()> keep_going;  // false: stop (cancellation)
 };
 
+// The ids that end a reply: the model's end of sequence, and the end of turn of `chat`, the
+// template the prompt was rendered with.
+std::vector<int32_t> reply_end_ids(const VlmSession& vlm, const std::optional<ChatTemplate>& chat);
+// The prompt's text ids (what the repetition penalty looks back on).
+std::vector<int32_t> prompt_history(const MediaPrompt& prompt);
+
 // `chat`: the template the prompt was rendered with (its end-of-turn tokens end the reply too).
 Generation reply(VlmSession& vlm, const MediaPrompt& prompt, const std::vector<HostTensor>& pixels,
                  const std::optional<ChatTemplate>& chat, const ReplyOptions& options, const Regions& regions = {});

@@ -352,7 +352,7 @@ std::vector<float> VlmSession::prefill(const std::vector<int32_t>& ids, const st
   auto p = pipeline::Pipeline::load(with_images(images, n_regions, n, instruction_tokens), registry_);
   std::map<std::string, HostTensor> inputs;
   std::vector<int32_t> pos(ids.size());
-  for (size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int32_t>(llm_->position() + static_cast<int64_t>(i));
+  for (size_t i = 0; i < pos.size(); ++i) pos[i] = llm_->row(llm_->position() + static_cast<int64_t>(i));
   inputs.emplace(spec_.inputs[tokens_input_].id, HostTensor::from_i32(ids));
   inputs.emplace(spec_.inputs[positions_input_].id, HostTensor::from_i32(pos));
   for (int64_t k = 0; k < images; ++k) inputs.emplace(copy_id(spec_.inputs[image_input_].id, k), pixels[static_cast<size_t>(k)]);

@@ -6,6 +6,9 @@
 //   graph (and one recorded plan) serves every decode step.
 //   attr window (default 0 = none): sliding-window attention; a query at position p (its position
 //   input, or Tk - Tq + i when causal) sees only keys j > p - window.
+//   attr segment (default 0 = none; needs positions): the keys are sequences of `segment` rows each
+//   (a KV cache of several sequences, positions being rows of it); a query sees only keys of its own
+//   sequence, rows floor(p / segment) * segment .. p, so one batch decodes several sequences.
 //   k and v are both f32 or both f16 (a f16 KV cache); q and the output are f32.
 //   Fused: online softmax, no Tq x Tk score matrix in memory.
 #include <algorithm>
@@ -20,7 +23,7 @@ namespace {
 struct AttnPush {
   uint32_t tq, tk, hq, hkv, d, dv;
   float scale;
-  uint32_t window;
+  uint32_t window, segment;
 };
 
 constexpr int64_t kMaxHeadDim = 256;
@@ -49,6 +52,11 @@ void register_attention(OpRegistry& r) {
         expect_dtype(*in[2], in[1]->desc.dtype, node, "v");
         if (attrs.count("window") && (!std::holds_alternative<int64_t>(attrs.at("window")) || std::get<int64_t>(attrs.at("window")) < 0))
           throw InputError(node + ": attention window must be an integer >= 0");
+        if (attrs.count("segment") && (!std::holds_alternative<int64_t>(attrs.at("segment")) ||
+                                       std::get<int64_t>(attrs.at("segment")) < 0 || std::get<int64_t>(attrs.at("segment")) > INT32_MAX))
+          throw InputError(node + ": attention segment must be an integer >= 0");
+        if (attrs.count("segment") && std::get<int64_t>(attrs.at("segment")) > 0 && in.size() != 4)
+          throw InputError(node + ": attention segment needs the positions input");
         const TensorDesc &q = in[0]->desc, &k = in[1]->desc, &v = in[2]->desc;
         if (q.rank != 3 || k.rank != 3 || v.rank != 3)
           throw InputError(node + ": attention needs q [Tq, Hq, D], k [Tk, Hkv, D], v [Tk, Hkv, Dv]");
@@ -101,7 +109,7 @@ void register_attention(OpRegistry& r) {
         float scale = static_cast<float>(c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(q.dims[2]))));
         l.set_push(AttnPush{static_cast<uint32_t>(q.dims[0]), static_cast<uint32_t>(k.dims[0]), static_cast<uint32_t>(q.dims[1]),
                             static_cast<uint32_t>(k.dims[1]), static_cast<uint32_t>(q.dims[2]), static_cast<uint32_t>(v.dims[2]),
-                            scale, static_cast<uint32_t>(c.attr_int("window", 0))});
+                            scale, static_cast<uint32_t>(c.attr_int("window", 0)), static_cast<uint32_t>(c.attr_int("segment", 0))});
         const uint64_t per_group = split ? kWorkgroup / dev.subgroup_size : kWorkgroup;
         const uint64_t invocations = block ? (q.dims[0] + qb - 1) / qb * q.dims[1] : tasks;
         l.groups = grid_of((invocations + per_group - 1) / per_group, dev);
@@ -112,7 +120,7 @@ void register_attention(OpRegistry& r) {
         const int64_t Tq = q.dims[0], Hq = q.dims[1], D = q.dims[2], Tk = k.dims[0], Hkv = k.dims[1], Dv = v.dims[2];
         const double scale = c.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(D)));
         const bool causal = c.attr_int("causal", 0) != 0, positions = in.size() == 4;
-        const int64_t window = c.attr_int("window", 0);
+        const int64_t window = c.attr_int("window", 0), segment = c.attr_int("segment", 0);
         std::vector<double> s(static_cast<size_t>(Tk));
         for (int64_t i = 0; i < Tq; ++i)
           for (int64_t h = 0; h < Hq; ++h) {
@@ -122,7 +130,8 @@ void register_attention(OpRegistry& r) {
               for (int64_t d = 0; d < Dv; ++d) out[(i * Hq + h) * Dv + d] = 0.0f;
               continue;
             }
-            const int64_t first = window > 0 && (causal || positions) ? std::max<int64_t>(0, last - window + 1) : 0;
+            int64_t first = window > 0 && (causal || positions) ? std::max<int64_t>(0, last - window + 1) : 0;
+            if (positions && segment > 0) first = std::max(first, last - last % segment);
             double m = -INFINITY, sum = 0;
             for (int64_t j = first; j <= last; ++j) {
               double dot = 0;

@@ -175,10 +175,13 @@ void register_matmul(OpRegistry& r) {
           }
           // One invocation per register tile of MB x NB outputs (sizes measured on lavapipe): 16 x 16
           // for f32/f16/bf16 and the split-run types (Q8_0/Q4_0/Q4_1: 8 weights of x per row at a
-          // time) from 16 rows of x, 4 x 16 below that, 1 x 8 for fewer rows; Q4_K/Q6_K (whose
-          // tiles hold a block of x per row) 4 x 16 from 4 rows, else 1 x 4.
+          // time) from 16 rows of x; below that all M rows in one tile (a decode step of several
+          // sequences reads each weight once: docs/benchmarks.md), x 16 from 4 rows, x 8 below;
+          // Q4_K/Q6_K (whose tiles hold a block of x per row) 4 x 16 from 4 rows, else 1 x 4. Each
+          // output sums over K in the same order whatever the tile, so results do not depend on M.
           const bool runs = t.head_bytes != 0, big = t.step < 256 || runs;
-          uint32_t mb = d.M >= 16 && big ? 16 : d.M >= 4 ? 4 : 1, nb = d.M >= 4 ? 16 : runs || t.step <= 8 ? 8 : 4;
+          uint32_t mb = big ? static_cast<uint32_t>(std::min<int64_t>(d.M, 16)) : d.M >= 4 ? 4 : 1,
+                   nb = d.M >= 4 ? 16 : runs || t.step <= 8 ? 8 : 4;
           // A single row has few tiles: one subgroup per workgroup spreads them over the threads.
           const uint32_t wg = d.M >= 4 ? 32 : dev.subgroup_size;
           // Constant weights are uploaded in interleaved rows of a subgroup's width, so the lanes'

@@ -2,7 +2,9 @@
 //   rope(x [T, H, D], pos i32 [T], cos [P, R], sin [P, R]), attr mode (0: Hugging Face halves
 //        (i, i + R); 1: GGUF interleaved (2i, 2i + 1)) -> x's shape; dims from 2R on pass through.
 //        The model computes cos/sin tables on the CPU (as its reference does, in f32), which also
-//        carries any rope scaling; the kernel only rotates.
+//        carries any rope scaling; the kernel only rotates. attr period (default 0 = none): the
+//        position is pos mod period (positions that are rows of a KV cache of several sequences,
+//        `period` rows each).
 //   get_rows(table [V, D] in f32, f16, bf16, Q8_0, Q4_0, Q4_1, Q4_K or Q6_K, ids i32 [T]) -> f32 [T, D].
 //        Attributes row_base and table_rows (default 0 and V) make the table rows
 //        [row_base, row_base + V) of one of table_rows rows: ids are clamped to the whole table and
@@ -20,7 +22,7 @@ namespace facet::ops {
 namespace {
 
 struct RopeExtra {
-  uint32_t heads, dim, pairs, table_rows;
+  uint32_t heads, dim, pairs, table_rows, period;
 };
 struct RowsExtra {
   uint32_t dim, rows, base, total;
@@ -58,12 +60,16 @@ void register_positional(OpRegistry& r) {
           throw InputError(node + ": rope tables must be equal [P, R] with 2R <= D, got " + c.str() + " and " + s.str());
         if (c.dims[1] * 2 != x.dims[2] && attrs.count("mode") && std::get_if<int64_t>(&attrs.at("mode")) == nullptr)
           throw InputError(node + ": rope attribute mode must be an integer");
+        if (attrs.count("period") && (!std::holds_alternative<int64_t>(attrs.at("period")) ||
+                                      std::get<int64_t>(attrs.at("period")) < 0 || std::get<int64_t>(attrs.at("period")) > INT32_MAX))
+          throw InputError(node + ": rope attribute period must be an integer >= 0");
         return x;
       },
       [](const OpCall& c, const vk::DeviceInfo& dev) {
         const TensorDesc& x = c.inputs[0]->desc;
         RopeExtra e{static_cast<uint32_t>(x.dims[1]), static_cast<uint32_t>(x.dims[2]),
-                    static_cast<uint32_t>(c.inputs[2]->desc.dims[1]), static_cast<uint32_t>(c.inputs[2]->desc.dims[0])};
+                    static_cast<uint32_t>(c.inputs[2]->desc.dims[1]), static_cast<uint32_t>(c.inputs[2]->desc.dims[0]),
+                    static_cast<uint32_t>(c.attr_int("period", 0))};
         Launch l = elementwise_launch("core/rope", x.elements(), dev, e);
         l.spec.push_back(c.attr_int("mode", 0) ? 1u : 0u);
         return l;
@@ -72,8 +78,11 @@ void register_positional(OpRegistry& r) {
         const TensorDesc& x = c.inputs[0]->desc;
         const int64_t H = x.dims[1], D = x.dims[2], R = c.inputs[2]->desc.dims[1], P = c.inputs[2]->desc.dims[0];
         const bool interleaved = c.attr_int("mode", 0) != 0;
+        const int64_t period = c.attr_int("period", 0);
         for (int64_t t = 0; t < x.dims[0]; ++t) {
-          int64_t p = clamp_index(in[1][t], P);
+          int64_t p = static_cast<int64_t>(in[1][t]);
+          if (period > 0 && p >= 0) p %= period;
+          p = std::clamp<int64_t>(p, 0, P - 1);
           for (int64_t h = 0; h < H; ++h) {
             const float* v = &in[0][(t * H + h) * D];
             float* y = &out[(t * H + h) * D];

@@ -8,6 +8,9 @@
 //     k_cache[positions] = k; v_cache[positions] = v              // graph states [context, Hkv, Dh], f16 or f32
 //     x += attention(q, k_cache, v_cache, positions) Wo^T         // query t sees cache rows 0..pos[t]
 //                                                                 // (pos[t] - window + 1 .. pos[t] with a sliding window)
+//   With `slots` S > 1 the caches are [S * context, Hkv, Dh], one sequence per `context` rows; a
+//   position is a row s * context + p, rope rotates by p (period) and attention keeps to the
+//   sequence's rows (segment): a run of T tokens of T sequences is one batched decode step.
 //     h = rms_norm(x) * post_attention_layernorm
 //     x += (silu(h Wg^T) * (h Wu^T)) Wd^T
 //   logits = rms_norm(x[last or all]) * norm W_lm^T             // lm_head, or embed_tokens when tied
@@ -116,6 +119,8 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
   kv_dtype_ = params.kv_dtype;
   context_ = params.context;
   all_logits_ = params.all_logits;
+  slots_ = cfg.get_int("slots");
+  if (slots_ < 1 || slots_ > 64) throw Error("param slots must be between 1 and 64, got " + std::to_string(slots_));
 
   Desc emb = w_.desc(p("model.embed_tokens.weight"));
   if (emb.rank != 2 || emb.dims[0] != vocab_ || emb.dims[1] != dim_)
@@ -138,8 +143,8 @@ std::vector<Desc> Llama::infer(const std::vector<Desc>& in) {
                 std::to_string(dim_) + " (the adapter's output width must equal it)");
   if (in[1].dims[0] != t)
     throw Error("ids [" + std::to_string(t) + "] and positions [" + std::to_string(in[1].dims[0]) + "] differ in length");
-  if (t < 1 || t > context_)
-    throw Error("a chunk of " + std::to_string(t) + " tokens does not fit the KV cache of " + std::to_string(context_) +
+  if (t < 1 || t > context_ * slots_)
+    throw Error("a chunk of " + std::to_string(t) + " tokens does not fit the KV cache of " + std::to_string(context_ * slots_) +
                 " positions");
   return {Desc(FACET_DTYPE_F32, {all_logits_ ? t : 1, vocab_})};
 }
@@ -193,12 +198,13 @@ std::vector<Tensor> Llama::build(sdk::Graph& g, const std::vector<Tensor>& in) {
     Tensor q = g.reshape(nn::linear(g, w_, p(l + "self_attn.q_proj"), h), Desc(FACET_DTYPE_F32, {t, heads_, head_dim_}));
     Tensor k = g.reshape(nn::linear(g, w_, p(l + "self_attn.k_proj"), h), Desc(FACET_DTYPE_F32, {t, kv_heads_, head_dim_}));
     Tensor v = g.reshape(nn::linear(g, w_, p(l + "self_attn.v_proj"), h), Desc(FACET_DTYPE_F32, {t, kv_heads_, head_dim_}));
-    q = g.op("rope", n + "rope_q", {q, pos, cos_t, sin_t}, {attr("mode", rope_mode_)});
-    k = g.op("rope", n + "rope_k", {k, pos, cos_t, sin_t}, {attr("mode", rope_mode_)});
-    const Desc cache(kv_dtype_, {context_, kv_heads_, head_dim_});
+    const int64_t period = slots_ > 1 ? context_ : 0;  // positions are rows of a cache of several sequences
+    q = g.op("rope", n + "rope_q", {q, pos, cos_t, sin_t}, {attr("mode", rope_mode_), attr("period", period)});
+    k = g.op("rope", n + "rope_k", {k, pos, cos_t, sin_t}, {attr("mode", rope_mode_), attr("period", period)});
+    const Desc cache(kv_dtype_, {context_ * slots_, kv_heads_, head_dim_});
     Tensor kc = g.op("set_rows", n + "k_cache", {g.state(n + "k_cache", cache), k, pos});  // [context, Hkv, Dh]
     Tensor vc = g.op("set_rows", n + "v_cache", {g.state(n + "v_cache", cache), v, pos});
-    Tensor a = g.op("attention", n + "attn", {q, kc, vc, pos}, {attr("window", window_[static_cast<size_t>(i)])});  // [T, H, Dh]
+    Tensor a = g.op("attention", n + "attn", {q, kc, vc, pos}, {attr("window", window_[static_cast<size_t>(i)]), attr("segment", period)});  // [T, H, Dh]
     a = g.reshape(a, Desc(FACET_DTYPE_F32, {t, heads_ * head_dim_}));
     x = g.op("add", n + "attn_residual", {x, nn::linear(g, w_, p(l + "self_attn.o_proj"), a)});
     h = g.op("rms_norm", n + "ffn_norm", {x, nn::param(g, w_, p(l + "post_attention_layernorm.weight"))}, {attr("eps", eps_)});

@@ -18,16 +18,19 @@ class Llama : public sdk::Component {
   static constexpr const char* doc =
       "LLaMA-family decoder: token ids i32 [T] at absolute positions i32 [T] -> logits f32 [1, vocab] (last "
       "position) or [T, vocab]; keys and values go to a KV cache of `context` positions kept between runs; "
-      "a negative id -1-r takes row r of the optional media [N, hidden] (image tokens from an adapter)";
+      "a negative id -1-r takes row r of the optional media [N, hidden] (image tokens from an adapter); with "
+      "slots > 1 the cache holds that many sequences of `context` rows and positions are rows of it "
+      "(sequence s, position p: s * context + p), so one run decodes several sequences";
   static inline const sdk::Ports inputs = {
       {"ids", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] token ids; -1 - r: row r of media"},
-      {"positions", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] absolute positions (0-based, < context)"},
+      {"positions", sdk::contract(FACET_DTYPE_I32, {-1}), "i32 [T] absolute positions (0-based, < context; < slots * context: cache rows)"},
       {"media", sdk::contract(FACET_DTYPE_F32, {-1, -1}), "optional f32 [N, hidden_size] embeddings of media tokens"},
   };
   static constexpr uint64_t optional_inputs = 1u << 2;  // media
   static inline const sdk::Ports outputs = {{"logits", sdk::contract(FACET_DTYPE_F32, {-1, -1}), "f32 [1 or T, vocab]"}};
   static inline const sdk::Params params = {
       {"context", FACET_PARAM_INT, 0, "0", "KV cache positions (0: max_position_embeddings, at most 4096)"},
+      {"slots", FACET_PARAM_INT, 0, "1", "sequences the KV cache holds, `context` rows each (1 to 64; batched decoding)"},
       {"logits", FACET_PARAM_STRING, 0, "last", "last | all"},
       {"prefix", FACET_PARAM_STRING, 0, "", "tensor name prefix; empty: found from the folder"},
       {"kv_cache", FACET_PARAM_STRING, 0, "f16", "f16 | f32: the KV cache's element type"},
@@ -45,7 +48,7 @@ class Llama : public sdk::Component {
 
   sdk::Weights w_;
   std::string prefix_, head_name_;
-  int64_t dim_ = 0, ff_ = 0, layers_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, vocab_ = 0, context_ = 0;
+  int64_t dim_ = 0, ff_ = 0, layers_ = 0, heads_ = 0, kv_heads_ = 0, head_dim_ = 0, vocab_ = 0, context_ = 0, slots_ = 1;
   double eps_ = 1e-6, theta_ = 10000.0;
   std::string scaling_;  // "", "linear", "llama3"
   double factor_ = 1.0, low_freq_ = 1.0, high_freq_ = 4.0, original_context_ = 8192.0;

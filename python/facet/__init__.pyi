@@ -39,7 +39,8 @@ class TextStream(Iterator[str]):
 
 class Model:
     def __init__(self, path: str, device: Device | None = None, context: int = 0, kv_cache: str = "",
-                 quantize: str = "", tokenizer: str = "", truncate: bool = False) -> None: ...
+                 quantize: str = "", tokenizer: str = "", truncate: bool = False, parallel: int = 1) -> None: ...
+    # parallel > 1 (language models): generate/chat calls from that many threads decode together.
     @property
     def kind(self) -> str: ...  # "vision_encoder", "clip", "language", "image_generator"
     @property

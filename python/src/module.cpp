@@ -163,16 +163,16 @@ PYBIND11_MODULE(facet_native, m) {
 
   py::class_<PyModel>(m, "Model")
       .def(py::init([](const std::string& path, std::shared_ptr<facet::Device> device, int64_t context, const std::string& kv_cache,
-                       const std::string& quantize, const std::string& tokenizer, bool truncate) {
+                       const std::string& quantize, const std::string& tokenizer, bool truncate, int parallel) {
              auto pm = std::make_unique<PyModel>();
              pm->device = device ? device : default_device();
-             facet::ModelOptions o{context, kv_cache, quantize, tokenizer, truncate};
+             facet::ModelOptions o{context, kv_cache, quantize, tokenizer, truncate, parallel};
              py::gil_scoped_release release;
              pm->model = std::make_unique<facet::Model>(*pm->device, path, o);
              return pm;
            }),
            py::arg("path"), py::arg("device") = nullptr, py::arg("context") = 0, py::arg("kv_cache") = "",
-           py::arg("quantize") = "", py::arg("tokenizer") = "", py::arg("truncate") = false)
+           py::arg("quantize") = "", py::arg("tokenizer") = "", py::arg("truncate") = false, py::arg("parallel") = 1)
       .def_property_readonly("kind", [](const PyModel& p) { return facet::kind_name(p.model->kind()); })
       .def_property_readonly("path", [](const PyModel& p) { return p.model->path(); })
       .def_property_readonly("takes_images", [](const PyModel& p) { return p.model->takes_images(); })

@@ -71,6 +71,26 @@ def test_generate_and_stream_match_the_goldens(device, models):
     early.close()
 
 
+def test_parallel_model_batches_threads_with_the_same_replies(device, models):
+    cases = json.load(open(models / "goldens" / "llama_tiny" / "cases.json"))
+    llm = facet.Model(str(models / "llama_tiny"), device=device, context=256, parallel=3)
+    got = {}
+
+    def work(i, c):
+        stream = llm.generate_stream(c["text"], max_tokens=len(c["greedy"]))
+        got[i] = ("".join(stream), stream.result["tokens"])
+
+    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(cases)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, c in enumerate(cases):
+        assert got[i][1] == c["greedy"]
+    with pytest.raises(facet.UsageError):
+        facet.Model(str(models / "llama_tiny"), device=device, parallel=0)
+
+
 def test_the_gil_is_released_while_the_model_runs(device, models):
     llm = facet.Model(str(models / "llama_tiny"), device=device, context=512)
     counted = []

@@ -180,6 +180,91 @@ TEST_F(HostApi, ModelsOnOneDeviceRunFromSeveralThreads) {
   EXPECT_EQ(rb, want);
 }
 
+// parallel > 1: calls from several threads decode together (one batched step for all running
+// replies, new ones joining between steps); each reply is the one the model gives alone: the
+// goldens for greedy replies, the sequential model's tokens for seeded sampling and other prompts.
+TEST_F(HostApi, ParallelCallsAreBatchedWithTheSameReplies) {
+  const auto cases = read_json(kModels + "/goldens/llama_tiny/cases.json");
+  facet::ModelOptions po;
+  po.parallel = 3;
+  facet::Model alone(device(), kModels + "/llama_tiny"), batched(device(), kModels + "/llama_tiny", po);
+  struct Call {
+    std::string prompt;
+    facet::GenerateOptions o;
+  };
+  std::vector<Call> calls;
+  for (const auto& c : cases) {
+    facet::GenerateOptions o;
+    o.max_tokens = static_cast<int>(c["greedy"].size());
+    calls.push_back({c["text"].get<std::string>(), o});
+  }
+  for (int k = 0; k < 4; ++k) {  // sampled, of different lengths, more calls than slots
+    facet::GenerateOptions o;
+    o.max_tokens = 5 + 3 * k;
+    o.temperature = 0.8;
+    o.top_k = 20;
+    o.seed = 7 + static_cast<uint64_t>(k);
+    calls.push_back({"Hello world " + std::to_string(k), o});
+  }
+  std::vector<std::vector<int32_t>> want, got(calls.size());
+  std::vector<std::string> streamed(calls.size());
+  for (const auto& c : calls) want.push_back(alone.generate(c.prompt, {}, c.o).tokens);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < calls.size(); ++i)
+    threads.emplace_back([&, i] {
+      got[i] = batched.generate(calls[i].prompt, {}, calls[i].o, [&](const std::string& piece) {
+                         streamed[i] += piece;
+                         return true;
+                       }).tokens;
+    });
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(got[i], want[i]) << "call " << i << ": " << calls[i].prompt;
+    if (i < cases.size()) EXPECT_EQ(got[i], cases[i]["greedy"].get<std::vector<int32_t>>()) << "call " << i;
+  }
+  // A cancelled call ends at the next step while the others go on.
+  facet::GenerateOptions o;
+  o.max_tokens = 16;
+  int pieces = 0;
+  std::vector<int32_t> other;
+  std::thread t([&] { other = batched.generate(calls[0].prompt, {}, calls[0].o).tokens; });
+  const facet::Generation g = batched.generate("Hello world", {}, o, [&](const std::string&) { return ++pieces < 3; });
+  t.join();
+  EXPECT_EQ(g.finish_reason, "cancelled");
+  EXPECT_LE(g.tokens.size(), 4u);
+  EXPECT_EQ(other, want[0]);
+  // Bad values are errors of the call that gave them.
+  o.temperature = NAN;
+  EXPECT_THROW(batched.generate("Hello", {}, o), facet::InputError);
+  po.parallel = 0;
+  EXPECT_THROW(facet::Model(device(), kModels + "/llama_tiny", po), facet::UsageError);
+}
+
+// A batched LLaVA answers about images as alone, and grounds (in the slot it keeps) between steps.
+TEST_F(HostApi, ParallelLlavaAnswersAndGroundsAsAlone) {
+  const auto cases = read_json(kModels + "/goldens/llava/llava_tiny/cases.json");
+  const auto& c = cases[0];
+  facet::ModelOptions po;
+  po.parallel = 2;
+  facet::Model llava(device(), kModels + "/llava_tiny", po), alone(device(), kModels + "/llava_tiny");
+  facet::GenerateOptions o;
+  o.max_tokens = static_cast<int>(c["greedy"].size());
+  std::string message = c["message"].get<std::string>();
+  message.erase(0, std::string("<image>\n").size());
+  const facet::Image image = facet::Image::load(kImages + "/" + c["images"][0].get<std::string>());
+  facet::GroundOptions go;
+  go.max_tokens = 6;
+  const std::string want_ground = alone.ground(image, go).raw;
+  std::vector<std::vector<int32_t>> replies(3);
+  std::string grounded;
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < replies.size(); ++i) threads.emplace_back([&, i] { replies[i] = llava.generate(message, {image}, o).tokens; });
+  threads.emplace_back([&] { grounded = llava.ground(image, go).raw; });
+  for (auto& t : threads) t.join();
+  for (const auto& r : replies) EXPECT_EQ(r, c["greedy"].get<std::vector<int32_t>>());
+  EXPECT_EQ(grounded, want_ground);
+}
+
 TEST_F(HostApi, StableDiffusionDrawsReproducibly) {
   facet::Model sd(device(), kModels + "/sd_tiny");
   EXPECT_EQ(sd.kind(), facet::ModelKind::ImageGenerator);

@@ -58,7 +58,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server():
     s = Server("--model", f"llava={MODELS / 'llava_tiny'}", "--model", f"llama={MODELS / 'llama_tiny'}",
-               "--model", f"clip={MODELS / 'clip_tiny'}", "--model", f"sd={MODELS / 'sd_tiny'}", "--queue", "16")
+               "--model", f"clip={MODELS / 'clip_tiny'}", "--model", f"sd={MODELS / 'sd_tiny'}", "--parallel", "4", "--queue", "16")
     yield s
     assert s.stop() == 0
 

@@ -91,19 +91,32 @@ def test_images_equal_facet_txt2img(server, tmp_path):
 
 
 def test_eight_clients_at_once_get_what_one_gets(server):
+    # --parallel 4: four replies decode in one batched step, four more wait and join as slots free;
+    # chats with images and streamed completions of another model at once.
     _, alone = server.post("/v1/chat/completions", chat_body())
+    _, alone_text = server.post("/v1/completions", {"model": "llama", "prompt": "Hello world", "max_tokens": 20})
     results = [None] * 8
 
     def ask(i):
-        results[i] = server.post("/v1/chat/completions", chat_body())
+        if i % 2:
+            results[i] = server.post("/v1/chat/completions", chat_body(max_tokens=12 + i))
+        else:
+            status, raw = server.post("/v1/completions", {"model": "llama", "prompt": "Hello world", "max_tokens": 20,
+                                                          "stream": True})
+            results[i] = (status, "".join(e["choices"][0]["text"] for e in sse_events(raw) if e["choices"]))
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for status, r in results:
-        assert status == 200 and r["choices"][0]["message"] == alone["choices"][0]["message"]
+    for i, (status, r) in enumerate(results):
+        assert status == 200, r
+        if i % 2:
+            assert r["choices"][0]["message"]["content"].startswith(alone["choices"][0]["message"]["content"])
+            assert r["usage"]["completion_tokens"] == 12 + i
+        else:
+            assert r == alone_text["choices"][0]["text"]
 
 
 # (status, body) pairs: malformed JSON, wrong types, out-of-range values, bad images, unknown models.

@@ -11,7 +11,24 @@
 namespace facet::test {
 namespace {
 
-class AttentionTest : public VkTest {};
+class AttentionTest : public VkTest {
+ protected:
+  // Query i of q [Tq, hq, d] alone against rows first .. last of k and v [rows, hkv, d] (values as
+  // f32), without a mask: what a masked, windowed or segmented attention must give for it.
+  std::vector<float> one_query(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                               int64_t i, int64_t first, int64_t last, int64_t hq, int64_t hkv, int64_t d) {
+    const int64_t n = last - first + 1;
+    TensorDesc q1(DType::F32, {1, hq, d}), k1(DType::F32, {n, hkv, d});
+    const size_t row = static_cast<size_t>(hkv * d);
+    std::map<std::string, HostTensor> in1 = {
+        {"q", HostTensor::from_f32(q1, std::vector<float>(q.begin() + i * hq * d, q.begin() + (i + 1) * hq * d))},
+        {"k", HostTensor::from_f32(k1, std::vector<float>(k.begin() + first * row, k.begin() + (last + 1) * row))},
+        {"v", HostTensor::from_f32(k1, std::vector<float>(v.begin() + first * row, v.begin() + (last + 1) * row))}};
+    Graph g1(core_ops());
+    g1.mark_output(g1.op("attn", "attention", {g1.input("q", q1), g1.input("k", k1), g1.input("v", k1)}), "y");
+    return run_on_both_layouts(g1, in1, 1e-10).at("y").to_f32();
+  }
+};
 
 struct Case {
   const char* name;
@@ -92,20 +109,46 @@ TEST_F(AttentionTest, SlidingWindowAndF16KeysAndValues) {
     // Each query alone against its window's keys, without a mask.
     const std::vector<float> kr = HostTensor::from_f32(kd, k).to_f32(), vr = HostTensor::from_f32(kd, v).to_f32();
     for (int64_t i = 0; i < tq; ++i) {
-      const int64_t last = static_cast<int64_t>(pos[i]), first = std::max<int64_t>(0, last - W + 1), n = last - first + 1;
-      TensorDesc q1(DType::F32, {1, kHq, kD}), k1(DType::F32, {n, kHkv, kD});
-      const size_t row = static_cast<size_t>(kHkv * kD);
-      std::map<std::string, HostTensor> in1 = {
-          {"q", HostTensor::from_f32(q1, std::vector<float>(q.begin() + i * kHq * kD, q.begin() + (i + 1) * kHq * kD))},
-          {"k", HostTensor::from_f32(k1, std::vector<float>(kr.begin() + first * row, kr.begin() + (last + 1) * row))},
-          {"v", HostTensor::from_f32(k1, std::vector<float>(vr.begin() + first * row, vr.begin() + (last + 1) * row))}};
-      Graph g1(core_ops());
-      g1.mark_output(g1.op("attn", "attention", {g1.input("q", q1), g1.input("k", k1), g1.input("v", k1)}), "y");
-      const std::vector<float> want = run_on_both_layouts(g1, in1, 1e-10).at("y").to_f32();
+      const int64_t last = static_cast<int64_t>(pos[i]), first = std::max<int64_t>(0, last - W + 1);
+      const std::vector<float> want = one_query(q, kr, vr, i, first, last, kHq, kHkv, kD);
       const std::vector<float> got(y.begin() + i * kHq * kD, y.begin() + (i + 1) * kHq * kD);
       EXPECT_LT(nmse(got, want), 1e-12) << "query at position " << last;
     }
   }
+}
+
+// Segments: a cache of 3 sequences of 16 rows each, one query per sequence at rows 16 s + p (a
+// batched decode step, then a prefill chunk inside one sequence): each query equals attention over
+// its own sequence's rows alone. Also with a window and on the split-keys decode kernel (f16).
+TEST_F(AttentionTest, SegmentsKeepSequencesApart) {
+  constexpr int64_t kSeg = 16, kHq = 4, kHkv = 2, kD = 32;
+  for (DType kv : {DType::F32, DType::F16})
+    for (int64_t window : {int64_t{0}, int64_t{4}})
+      for (const std::vector<float>& pos : {std::vector<float>{5, 16 + 11, 32 + 0}, std::vector<float>{16 + 2, 16 + 3, 16 + 4, 16 + 15}}) {
+        SCOPED_TRACE(std::string(dtype_name(kv)) + " window " + std::to_string(window) + " queries " + std::to_string(pos.size()));
+        const int64_t tq = static_cast<int64_t>(pos.size());
+        TensorDesc qd(DType::F32, {tq, kHq, kD}), kd(kv, {3 * kSeg, kHkv, kD}), pd(DType::I32, {tq});
+        const std::vector<float> q = random_values(qd.elements(), 21, -2, 2), k = random_values(kd.elements(), 22, -2, 2),
+                                 v = random_values(kd.elements(), 23);
+        std::map<std::string, HostTensor> in = {{"q", HostTensor::from_f32(qd, q)}, {"k", HostTensor::from_f32(kd, k)},
+                                                {"v", HostTensor::from_f32(kd, v)}, {"pos", HostTensor::from_f32(pd, pos)}};
+        Graph g(core_ops());
+        g.mark_output(g.op("attn", "attention", {g.input("q", qd), g.input("k", kd), g.input("v", kd), g.input("pos", pd)},
+                           {{"segment", kSeg}, {"window", window}}),
+                      "y");
+        const std::vector<float> y = run_on_both_layouts(g, in, 1e-10).at("y").to_f32();
+        const std::vector<float> kr = HostTensor::from_f32(kd, k).to_f32(), vr = HostTensor::from_f32(kd, v).to_f32();
+        for (int64_t i = 0; i < tq; ++i) {
+          const int64_t row = static_cast<int64_t>(pos[i]), base = row - row % kSeg;
+          const int64_t first = window ? std::max(base, row - window + 1) : base;
+          const std::vector<float> want = one_query(q, kr, vr, i, first, row, kHq, kHkv, kD);
+          const std::vector<float> got(y.begin() + i * kHq * kD, y.begin() + (i + 1) * kHq * kD);
+          EXPECT_LT(nmse(got, want), 1e-12) << "query at row " << row;
+        }
+      }
+  Graph g(core_ops());
+  ValueId q = g.input("q", TensorDesc(DType::F32, {2, 4, 8})), k = g.input("k", TensorDesc(DType::F32, {6, 2, 8}));
+  EXPECT_THROW(g.op("a", "attention", {q, k, k}, {{"segment", int64_t{3}}}), InputError);  // needs positions
 }
 
 // Decode on CPU devices: one query against a long f16 cache takes the kernel whose subgroups split

@@ -83,6 +83,38 @@ TEST_F(PositionalTest, RopeMatchesReferenceOnOddShapes) {
   }
 }
 
+// period: rows of a KV cache of several sequences rotate as their position within the sequence:
+// rope at rows r with period P equals rope at positions r mod P, bit for bit.
+TEST_F(PositionalTest, RopePeriodTakesPositionsWithinTheSequence) {
+  const int64_t T = 5, H = 2, D = 8, R = 4, P = 6;
+  std::vector<float> cs(P * R), sn(P * R);
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t i = 0; i < R; ++i) cs[p * R + i] = std::cos(0.3f * p * (i + 1)), sn[p * R + i] = std::sin(0.3f * p * (i + 1));
+  const std::vector<float> x = random_values(T * H * D, 3);
+  auto run = [&](const std::vector<float>& pos, int64_t period) {
+    std::map<std::string, HostTensor> in = {{"x", HostTensor::from_f32(TensorDesc(DType::F32, {T, H, D}), x)},
+                                            {"pos", HostTensor::from_f32(TensorDesc(DType::I32, {T}), pos)},
+                                            {"cos", HostTensor::from_f32(TensorDesc(DType::F32, {P, R}), cs)},
+                                            {"sin", HostTensor::from_f32(TensorDesc(DType::F32, {P, R}), sn)}};
+    return run_both_layouts(
+               [&](Graph& g) {
+                 ValueId xv = g.input("x", TensorDesc(DType::F32, {T, H, D})), p = g.input("pos", TensorDesc(DType::I32, {T}));
+                 ValueId c = g.input("cos", TensorDesc(DType::F32, {P, R})), s = g.input("sin", TensorDesc(DType::F32, {P, R}));
+                 Attrs a = {{"mode", int64_t{0}}};
+                 if (period) a["period"] = period;
+                 g.mark_output(g.op("r", "rope", {xv, p, c, s}, a), "y");
+               },
+               in, 1e-12)
+        .at("y")
+        .to_f32();
+  };
+  EXPECT_EQ(run({0, 7, 14, 5, 23}, P), run({0, 1, 2, 5, 5}, 0));
+  Graph g(core_ops());
+  ValueId xv = g.input("x", TensorDesc(DType::F32, {T, H, D})), p = g.input("pos", TensorDesc(DType::I32, {T}));
+  ValueId c = g.input("cos", TensorDesc(DType::F32, {P, R}));
+  EXPECT_THROW(g.op("bad", "rope", {xv, p, c, c}, {{"period", int64_t{-1}}}), InputError);
+}
+
 TEST_F(PositionalTest, GetRowsEveryTableType) {
   std::mt19937 rng(4);
   std::normal_distribution<float> n(0.0f, 1.0f);

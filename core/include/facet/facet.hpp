@@ -104,6 +104,12 @@ struct ModelOptions {
   std::string quantize;   // "q8_0" | "q4_0": quantize weights on load ("": as stored)
   std::string tokenizer;  // Stable Diffusion single files: the CLIP tokenizer (folder or tokenizer.json)
   bool truncate = false;  // CLIP texts longer than the model's positions: keep the first tokens instead of an error
+  // Language models: replies decoded together. Above 1, generate() and chat() calls from several
+  // threads share the device step by step (continuous batching: one batched decode step for every
+  // running reply, new calls joining between steps), each in a slot of the KV cache (parallel + 1
+  // slots of `context` positions, one kept for ground()). 1: one call at a time. Components that
+  // cannot batch (Kosmos-2's decoder) run one call at a time whatever this says.
+  int parallel = 1;
 };
 
 struct GenerateOptions {
