@@ -50,7 +50,15 @@ float clip_logit_scale(const pipeline::ModelFolder& folder) {
   auto t = weights->find("logit_scale");
   if (!t || t->desc.elements() != 1)
     throw InputError("model folder '" + folder.dir + "' has no scalar tensor 'logit_scale' (a CLIPModel folder has one)");
-  return std::exp(convert_to_f32(t->desc.dtype, t->data, 1)[0]);
+  const DType d = t->desc.dtype;
+  if (d != DType::F32 && d != DType::F16 && d != DType::BF16)
+    throw InputError("model folder '" + folder.dir + "': tensor 'logit_scale' is " + std::string(dtype_name(d)) +
+                     "; it must be f32, f16 or bf16");
+  const float scale = std::exp(convert_to_f32(d, t->data, 1)[0]);
+  if (!std::isfinite(scale) || !(scale > 0))
+    throw InputError("model folder '" + folder.dir + "': tensor 'logit_scale' gives exp(logit_scale) = " + std::to_string(scale) +
+                     ", not a finite positive scale");
+  return scale;
 }
 
 ClipScorer::ClipScorer(pipeline::ModelFolder folder, plugin::PluginRegistry& registry, vk::Context& ctx,

@@ -90,7 +90,8 @@ PipelineSpec llava_pipeline(const ModelFolder& folder) {
     if (strategy == "full") tokens = "all";
     else if (strategy != "default") throw InputError(where + ": field 'vision_feature_select_strategy' '" + strategy + "' is not default or full");
     image.processor = folder.dir;
-    projector_params = {make_param("prefix", std::string("multi_modal_projector."))};
+    // LlavaMultiModalProjector is always linear_1, act, linear_2: a missing layer is an error.
+    projector_params = {make_param("prefix", std::string("multi_modal_projector.")), make_param("depth", int64_t{2})};
   } else if (folder.model_type == "llava_llama" || folder.model_type == "llava_mistral") {
     const std::string tower = string_field(c, "mm_vision_tower", "", where);
     if (tower.empty()) throw InputError(where + ": field 'mm_vision_tower' is missing (the CLIP tower to use)");

@@ -63,7 +63,7 @@ class QFormer : public Component {
     if (heads_ <= 0 || dim_ % heads_ != 0)
       throw Error("heads " + std::to_string(heads_) + " must be set (param heads or qformer_config.num_attention_heads) and divide " +
                   std::to_string(dim_));
-    if (eps_ == 0) eps_ = qc.get_float("layer_norm_eps", 1e-12);
+    if (eps_ == 0) eps_ = qc.get_positive("layer_norm_eps", 1e-12);
     act_ = qc.get_string("hidden_act", "gelu");
     if (!nn::known_activation(act_)) qc.fail("hidden_act", "'" + act_ + "' is not supported");
     const int64_t every = qc.get_int("cross_attention_frequency", 0, 1, 64);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <string>
 
 namespace facet::plugins {
@@ -46,7 +47,16 @@ class HfConfig {
   double get_float(const std::string& key, double fallback) const {
     if (!has(key)) return fallback;
     if (!j_[key].is_number()) fail(key, "must be a number");
-    return j_[key].get<double>();
+    const double v = j_[key].get<double>();
+    if (!std::isfinite(v)) fail(key, "must be finite");
+    return v;
+  }
+  // A number > 0 (epsilons, rope bases, scales): zero or a negative value would silently give
+  // NaN or empty outputs.
+  double get_positive(const std::string& key, double fallback) const {
+    const double v = get_float(key, fallback);
+    if (!(v > 0)) fail(key, "must be a positive number, got " + std::to_string(v));
+    return v;
   }
   bool get_bool(const std::string& key, bool fallback) const {
     if (!has(key)) return fallback;

@@ -34,7 +34,7 @@ ClipText::ClipText(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg
   positions_ = tc.get_int("max_position_embeddings", 77);
   vocab_ = tc.get_int("vocab_size", 49408);
   eos_ = tc.get_int("eos_token_id", 49407, 0);
-  eps_ = tc.get_float("layer_norm_eps", 1e-5);
+  eps_ = tc.get_positive("layer_norm_eps", 1e-5);
   act_ = tc.get_string("hidden_act", "quick_gelu");
   if (!nn::known_activation(act_)) tc.fail("hidden_act", "'" + act_ + "' is not supported");
   if (dim_ % heads_ != 0) tc.fail("num_attention_heads", "must divide hidden_size");

@@ -47,7 +47,7 @@ ClipVision::ClipVision(const sdk::StageConfig& cfg) : w_(cfg.weights()) {
   image_ = vc.get_int("image_size", 224);
   patch_ = vc.get_int("patch_size", kosmos2 ? 14 : 32);
   channels_ = vc.get_int("num_channels", 3, 1, 3);
-  eps_ = vc.get_float("layer_norm_eps", 1e-5);
+  eps_ = vc.get_positive("layer_norm_eps", 1e-5);
   act_ = vc.get_string("hidden_act", "quick_gelu");
   if (!nn::known_activation(act_)) vc.fail("hidden_act", "'" + act_ + "' is not supported");
   if (dim_ % heads_ != 0) vc.fail("num_attention_heads", "must divide hidden_size");

@@ -35,7 +35,7 @@ Dinov2::Dinov2(const sdk::StageConfig& cfg) : w_(cfg.weights()) {
   layers_ = c.get_int("num_hidden_layers", 12);
   patch_ = c.get_int("patch_size", 14);
   channels_ = c.get_int("num_channels", 3, 1, 3);
-  eps_ = c.get_float("layer_norm_eps", 1e-6);
+  eps_ = c.get_positive("layer_norm_eps", 1e-6);
   act_ = c.get_string("hidden_act", "gelu");
   swiglu_ = c.get_bool("use_swiglu_ffn", false);
   registers_ = type == "dinov2_with_registers" ? c.get_int("num_register_tokens", 4, 0, 1024) : 0;

@@ -79,7 +79,7 @@ UnetConfig UnetConfig::load(const sdk::Weights& w) {
   u.out_channels = c.get_int("out_channels", 4);
   u.cross_dim = c.get_int("cross_attention_dim", 1280);
   u.groups = c.get_int("norm_num_groups", 32);
-  u.eps = c.get_float("norm_eps", 1e-5);
+  u.eps = c.get_positive("norm_eps", 1e-5);
   u.linear_projection = c.get_bool("use_linear_projection", false);
   u.flip_sin_to_cos = c.get_bool("flip_sin_to_cos", true);
   u.freq_shift = c.get_float("freq_shift", 0);
@@ -101,7 +101,7 @@ VaeConfig VaeConfig::load(const sdk::Weights& w) {
   v.out_channels = c.get_int("out_channels", 3);
   v.latent = c.get_int("latent_channels", 4);
   v.groups = c.get_int("norm_num_groups", 32);
-  v.scaling_factor = c.get_float("scaling_factor", 0.18215);
+  v.scaling_factor = c.get_positive("scaling_factor", 0.18215);
   for (int64_t ch : v.channels)
     if (ch % v.groups != 0) c.fail("norm_num_groups", "must divide every block_out_channels entry");
   return v;

@@ -35,11 +35,11 @@ struct Kosmos2Config {
     c.vocab = t.get_int("vocab_size", c.vocab);
     c.max_positions = t.get_int("max_position_embeddings", c.max_positions);
     c.pad = t.get_int("pad_token_id", c.pad, 0);
-    c.eps = t.get_float("layer_norm_eps", c.eps);
+    c.eps = t.get_positive("layer_norm_eps", c.eps);
     c.act = t.get_string("activation_function", c.act);
     c.scale_embedding = t.get_bool("scale_embedding", c.scale_embedding);
     c.vision_dim = v.get_int("hidden_size", c.vision_dim);
-    c.vision_eps = v.get_float("layer_norm_eps", c.vision_eps);
+    c.vision_eps = v.get_positive("layer_norm_eps", c.vision_eps);
     c.latents = root.get_int("latent_query_num", c.latents);
     if (!sdk::nn::known_activation(c.act)) t.fail("activation_function", "'" + c.act + "' is not supported");
     if (c.dim % c.heads != 0) t.fail("attention_heads", "must divide embed_dim");

@@ -70,8 +70,8 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
   kv_heads_ = c.get_int("num_key_value_heads", heads_);
   head_dim_ = c.get_int("head_dim", dim_ / heads_);
   vocab_ = c.get_int("vocab_size", 32000);
-  eps_ = c.get_float("rms_norm_eps", 1e-6);
-  theta_ = c.get_float("rope_theta", 10000.0);
+  eps_ = c.get_positive("rms_norm_eps", 1e-6);
+  theta_ = c.get_positive("rope_theta", 10000.0);
   const int64_t max_pos = c.get_int("max_position_embeddings", 2048);
   if (heads_ % kv_heads_ != 0) c.fail("num_key_value_heads", "must divide num_attention_heads");
   if (head_dim_ % 2 != 0 || head_dim_ > 256) c.fail("head_dim", "must be even and at most 256");
@@ -83,9 +83,10 @@ Llama::Llama(const sdk::StageConfig& cfg) : w_(cfg.weights()), prefix_(cfg.get_s
     if (scaling_ == "default") scaling_.clear();
     factor_ = rs.get_float("factor", 1.0);
     if (scaling_ == "llama3") {
-      low_freq_ = rs.get_float("low_freq_factor", 1.0);
-      high_freq_ = rs.get_float("high_freq_factor", 4.0);
-      original_context_ = rs.get_float("original_max_position_embeddings", 8192.0);
+      low_freq_ = rs.get_positive("low_freq_factor", 1.0);
+      high_freq_ = rs.get_positive("high_freq_factor", 4.0);
+      original_context_ = rs.get_positive("original_max_position_embeddings", 8192.0);
+      if (!(high_freq_ > low_freq_)) rs.fail("high_freq_factor", "must be greater than low_freq_factor");
     } else if (!scaling_.empty() && scaling_ != "linear") {
       rs.fail("rope_type", "'" + scaling_ + "' is not supported (linear, llama3)");
     }

@@ -274,5 +274,50 @@ expect 3 "does not exist" -- facet serve --port 0 --model "x=$work/no-such-model
 expect 2 "error: " -- facet serve --port 70000 --model "$sd"
 expect 2 "error: " -- facet serve --parallel 0 --model "$sd"
 
+# Numbers from config files are checked before use: exit 3 naming the field (issue 28, class 1/4).
+# mutate SRC_DIR KEY_PATH VALUE: a copy of the model folder with one config.json field changed.
+mutate() {
+  local dst="$work/mut"; rm -rf "$dst"; cp -r "$1" "$dst"
+  /usr/bin/python3 - "$dst/config.json" "$2" "$3" <<'PY'
+import json, sys
+path, keys, value = sys.argv[1], sys.argv[2].split("."), json.loads(sys.argv[3])
+c = json.load(open(path))
+d = c
+for k in keys[:-1]:
+    d = d.setdefault(k, {})
+d[keys[-1]] = value
+json.dump(c, open(path, "w"))
+PY
+  echo "$dst"
+}
+for kv in "num_attention_heads 0 must be in 1" "num_key_value_heads 0 must be in 1" "hidden_size -3 must be in 1" \
+          "rms_norm_eps -1e-05 must be a positive number" "rms_norm_eps 0 must be a positive number" \
+          "rope_theta 0 must be a positive number" "rms_norm_eps \"small\" must be a number" \
+          "rope_scaling {\"rope_type\":\"llama3\",\"factor\":8,\"low_freq_factor\":4,\"high_freq_factor\":1} must be greater than low_freq_factor"; do
+  read -r key value why <<<"$kv"
+  m="$(mutate "$models/llama_tiny" "$key" "$value")"
+  expect 3 "config.json.*'$key'.*$why|config.json.*$why" -- facet generate --model "$m" --prompt hi --max-tokens 2
+done
+m="$(mutate "$models/clip_tiny" vision_config.layer_norm_eps 0)"
+expect 3 "'layer_norm_eps' must be a positive number" -- facet embed --model "$m" --image "$models/images/rgb_37x23.png" --out "$work/x.npy"
+m="$(mutate "$models/dinov2_tiny" layer_norm_eps -1)"
+expect 3 "'layer_norm_eps' must be a positive number" -- facet embed --model "$m" --image "$models/images/rgb_37x23.png" --out "$work/x.npy"
+# A tensor the config implies that the file lacks: llava-hf's second projector layer.
+rm -rf "$work/lv"; cp -r "$models/llava_tiny" "$work/lv"
+/usr/bin/python3 - "$work/lv/model.safetensors" <<'PY'
+import json, struct, sys
+p = sys.argv[1]
+b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); data = b[8 + n:]
+out, blob = {}, b""
+for k, v in h.items():
+    if k == "__metadata__" or "linear_2" in k:
+        continue
+    s, e = v["data_offsets"]
+    out[k] = dict(v, data_offsets=[len(blob), len(blob) + e - s]); blob += data[s:e]
+hb = json.dumps(out).encode()
+open(p, "wb").write(struct.pack("<Q", len(hb)) + hb + blob)
+PY
+expect 3 "missing weight tensor 'multi_modal_projector.linear_2.weight'" -- facet run --model "$work/lv" --image "$models/images/photo_50x33.jpg" --prompt hi --max-tokens 2
+
 echo "$fails failures"
 [ "$fails" -eq 0 ]

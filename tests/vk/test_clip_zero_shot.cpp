@@ -11,6 +11,7 @@
 
 #include "eval/clip_zero_shot.hpp"
 #include "eval/mmvp_vlm.hpp"
+#include "support/safetensors_writer.hpp"
 #include "util/error.hpp"
 #include "vk_fixture.hpp"
 
@@ -112,6 +113,31 @@ TEST_F(ClipZeroShot, MmvpVlmMatchesTheReference) {
   const std::string table = eval::mmvp_vlm_table({{"a", r}, {"b", other}});
   EXPECT_NE(table.find("100.0%"), std::string::npos) << table;
   fs::remove_all(out);
+}
+
+// A logit_scale that is not a float scalar, or whose exp is not a finite positive scale, is an
+// error naming the tensor, not NaN probabilities (issue 28, class 4).
+TEST(ClipLogitScale, MustBeAFiniteFloat) {
+  const fs::path d = fs::temp_directory_path() / "facet_clip_scale";
+  fs::remove_all(d);
+  fs::create_directories(d);
+  fs::copy_file(kModels + "/clip_tiny/config.json", d / "config.json");
+  auto scale_error = [&](const StTensor& t) -> std::string {
+    write_file((d / "model.safetensors").string(), safetensors_bytes({t}));
+    try {
+      eval::clip_logit_scale(pipeline::ModelFolder::open(d.string()));
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  write_file((d / "model.safetensors").string(), safetensors_bytes({st_f32("logit_scale", {}, {std::log(100.0f)})}));
+  EXPECT_NEAR(eval::clip_logit_scale(pipeline::ModelFolder::open(d.string())), 100.0f, 1e-3);
+  EXPECT_NE(scale_error(StTensor{"logit_scale", "I32", {}, {100, 0, 0, 0}}).find("'logit_scale' is i32"), std::string::npos);
+  EXPECT_NE(scale_error(st_f32("logit_scale", {}, {1000.0f})).find("not a finite positive scale"), std::string::npos);
+  EXPECT_NE(scale_error(st_f32("logit_scale", {}, {NAN})).find("not a finite positive scale"), std::string::npos);
+  EXPECT_NE(scale_error(st_f32("logit_scale", {2}, {1, 2})).find("no scalar tensor 'logit_scale'"), std::string::npos);
+  fs::remove_all(d);
 }
 
 TEST(MmvpVlmFolder, MalformedLayoutsAreNamed) {
