@@ -108,6 +108,8 @@ ImageProcessorConfig ImageProcessorConfig::parse(const std::string& text, const 
   return c;
 }
 
+constexpr int64_t kMaxResizedPixels = int64_t{1} << 26;  // 64 Mpixels (192 MB of RGB) after a resize
+
 std::pair<int64_t, int64_t> resize_target(int64_t height, int64_t width, const ImageProcessorConfig& c) {
   if (c.resize_height) return {c.resize_height, c.resize_width};
   // transformers' get_resize_output_image_size(default_to_square=False): the short side becomes
@@ -117,6 +119,11 @@ std::pair<int64_t, int64_t> resize_target(int64_t height, int64_t width, const I
   const int64_t new_long = static_cast<int64_t>(static_cast<double>(c.shortest_edge) * static_cast<double>(long_side) /
                                                 static_cast<double>(short_side));
   if (new_long < 1) throw InputError("image of " + std::to_string(width) + "x" + std::to_string(height) + " pixels is too thin to resize");
+  // A thin image resized to a large short side: bound the long side before allocating it.
+  if (new_long > kMaxImageSide || new_long * c.shortest_edge > kMaxResizedPixels)
+    throw InputError("image of " + std::to_string(width) + "x" + std::to_string(height) + " pixels resized to a short side of " +
+                     std::to_string(c.shortest_edge) + " would be " + std::to_string(new_long) + " pixels long, above " +
+                     std::to_string(std::min(kMaxImageSide, kMaxResizedPixels / c.shortest_edge)));
   return portrait ? std::pair{new_long, c.shortest_edge} : std::pair{c.shortest_edge, new_long};
 }
 

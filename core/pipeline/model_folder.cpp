@@ -70,7 +70,22 @@ io::ImageProcessorConfig ModelFolder::image_processor() const {
   fs::path p = fs::path(dir) / "preprocessor_config.json";
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) throw InputError("model folder '" + dir + "' has no preprocessor_config.json");
-  return io::ImageProcessorConfig::parse(read_file(p), p.string());
+  io::ImageProcessorConfig c = io::ImageProcessorConfig::parse(read_file(p), p.string());
+  // CLIP towers (no position interpolation) take exactly image_size x image_size pixels: a
+  // processor that gives another size is refused here, before any image is resized to it.
+  const nlohmann::json* vision = nullptr;
+  if (config_ && (model_type == "clip" || model_type == "llava") && config().contains("vision_config"))
+    vision = &config()["vision_config"];
+  else if (config_ && model_type == "clip_vision_model")
+    vision = &config();
+  if (vision && vision->is_object() && vision->contains("image_size") && (*vision)["image_size"].is_number_integer() &&
+      c.do_center_crop) {
+    const int64_t side = (*vision)["image_size"].get<int64_t>();
+    if (c.crop_height != side || c.crop_width != side)
+      throw InputError("'" + p.string() + "': crop_size " + std::to_string(c.crop_width) + "x" + std::to_string(c.crop_height) +
+                       " does not match the vision tower's image_size " + std::to_string(side) + " (config.json)");
+  }
+  return c;
 }
 
 text::Tokenizer ModelFolder::tokenizer() const {

@@ -318,6 +318,13 @@ hb = json.dumps(out).encode()
 open(p, "wb").write(struct.pack("<Q", len(hb)) + hb + blob)
 PY
 expect 3 "missing weight tensor 'multi_modal_projector.linear_2.weight'" -- facet run --model "$work/lv" --image "$models/images/photo_50x33.jpg" --prompt hi --max-tokens 2
+# Preprocessor sizes: a crop the CLIP tower cannot take is refused before any image is resized
+# (it took 11 s and 1.8 GB at 8192 px); a thin image whose resize would be huge is named.
+rm -rf "$work/pc"; cp -r "$models/clip_tiny" "$work/pc"
+sed -i 's/"height": 30/"height": 8192/; s/"width": 30/"width": 8192/' "$work/pc/preprocessor_config.json"
+expect 3 "crop_size 8192x8192 does not match the vision tower's image_size 30" -- facet embed --model "$work/pc" --image "$models/images/rgb_37x23.png" --out "$work/x.npy"
+/usr/bin/python3 -c "from PIL import Image; Image.new('RGB', (2000, 1)).save('$work/thin.png')"
+expect 3 "thin.png.*2000x1 pixels resized to a short side of 30 would be 60000 pixels long|2000x1 pixels resized to a short side of 30 would be 60000 pixels long" -- facet embed --model "$models/clip_tiny" --image "$work/thin.png" --out "$work/x.npy"
 
 echo "$fails failures"
 [ "$fails" -eq 0 ]
