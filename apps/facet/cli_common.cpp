@@ -139,12 +139,18 @@ void setup_logging(const GlobalOptions& g) {
   console->set_level(level);
   std::vector<spdlog::sink_ptr> sinks{console};
   if (!g.log_file.empty()) {
-    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(g.log_file, true);
+    std::shared_ptr<spdlog::sinks::basic_file_sink_mt> file;
+    try {
+      file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(g.log_file, true);  // creates missing folders
+    } catch (const spdlog::spdlog_ex& e) {
+      throw UsageError("--log-file '" + g.log_file + "' cannot be written: " + e.what());
+    }
     file->set_level(spdlog::level::debug);
     sinks.push_back(file);
   }
   auto logger = std::make_shared<spdlog::logger>("facet", sinks.begin(), sinks.end());
   logger->set_level(g.log_file.empty() ? level : spdlog::level::debug);
+  if (!g.log_file.empty()) logger->flush_on(spdlog::level::debug);  // every line reaches the file, whatever ends the run
   logger->set_pattern("[%l] %v");
   spdlog::set_default_logger(logger);
 }

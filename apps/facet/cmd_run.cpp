@@ -146,6 +146,8 @@ void add_run(CLI::App& app, GlobalOptions& g, Action& run) {
       pipeline::PipelineSpec spec = load_pipeline_spec(o->pipeline, o->model);
       plugin::PluginRegistry registry(plugin_search_paths(g, spec));
       const bool language = spec.has_language_model();
+      if (language && !o->save_dir.empty())
+        throw UsageError("--save writes a pipeline's output tensors; '" + spec.path + "' is a language model, whose answer is text (use --json)");
       if (!language && (!o->images.empty() || !o->regions.empty() || !o->prompt.empty() || !o->raw_prompt.empty()))
         throw UsageError("'" + spec.path + "' has no language model (no input of type tokens); --image and --prompt do not apply");
       std::unique_ptr<pipeline::Pipeline> p;

@@ -3,6 +3,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <cstring>
+#include <fstream>
 #include <filesystem>
 
 #include "plugin/host_api.hpp"
@@ -82,6 +83,12 @@ void validate_descriptor(const facet_plugin_desc* d, const std::string& path, co
 }
 
 std::shared_ptr<const LoadedPlugin> load_plugin(const std::string& path) {
+  {  // the loader's own message for a file that is no library is "Bad file descriptor"
+    std::ifstream f(path, std::ios::binary);
+    char magic[4] = {};
+    if (!f.read(magic, 4) || std::memcmp(magic, "\x7f" "ELF", 4) != 0)
+      throw PluginError("cannot load plugin '" + path + "': it is not a shared library (no ELF header)");
+  }
   auto lib = std::make_shared<boost::dll::shared_library>();
   std::error_code ec;
   lib->load(path, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);

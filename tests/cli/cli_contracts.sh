@@ -325,6 +325,14 @@ sed -i 's/"height": 30/"height": 8192/; s/"width": 30/"width": 8192/' "$work/pc/
 expect 3 "crop_size 8192x8192 does not match the vision tower's image_size 30" -- facet embed --model "$work/pc" --image "$models/images/rgb_37x23.png" --out "$work/x.npy"
 /usr/bin/python3 -c "from PIL import Image; Image.new('RGB', (2000, 1)).save('$work/thin.png')"
 expect 3 "thin.png.*2000x1 pixels resized to a short side of 30 would be 60000 pixels long|2000x1 pixels resized to a short side of 30 would be 60000 pixels long" -- facet embed --model "$models/clip_tiny" --image "$work/thin.png" --out "$work/x.npy"
+# Smaller classes: an unwritable --log-file (2), a log in a new folder that holds its lines, a
+# text file posing as a plugin (named), --save on a language model (2).
+expect 2 "--log-file '/proc/no/x.log' cannot be written" -- facet --log-file /proc/no/x.log devices
+facet --log-file "$work/logs/new/run.log" generate --model "$models/llama_tiny" --prompt hi --max-tokens 2 >/dev/null 2>&1
+grep -q "Vulkan device" "$work/logs/new/run.log" || { echo "FAIL: --log-file in a new folder holds no lines"; fails=$((fails + 1)); }
+mkdir -p "$work/fakeplug" && echo "not a library" > "$work/fakeplug/adapter_fake.so"
+expect 0 "adapter_fake.so.*not a shared library \(no ELF header\)" -- env FACET_PLUGIN_PATH="$work/fakeplug" "$facet_bin" plugins
+expect 2 "--save writes a pipeline's output tensors" -- facet run --model "$models/llava_tiny" --image "$models/images/photo_50x33.jpg" --prompt hi --save "$work/s"
 
 echo "$fails failures"
 [ "$fails" -eq 0 ]
