@@ -251,13 +251,17 @@ def conversation(tok, item, rng, rows, turns, max_len):
         # The answers that list the objects (caption, boxes) go last: before them, a question's
         # answer can only come from the image, not from copying an earlier answer's words.
         chosen = sorted(pool[:turns], key=lambda t: t[0] in LISTING)
+        if chosen[-1][0] in LISTING and rng.random() < 0.25:
+            # Now and then one of them first, where facet ground's single question is.
+            chosen.insert(0, chosen.pop())
         mc = [t for t in item["turns"] if t[0] in MC_TYPES]
         if mc and rng.random() < 0.7:
             kind, q, a = rng.choice(mc)
             other = [x for x in item.get("answers", {}).get(kind, []) if x != a]
             if other:
+                first = int(chosen[0][0] in LISTING)
                 short = sum(t[0] not in LISTING for t in chosen)
-                chosen.insert(rng.randrange(short + 1), ("mc",) + mc_prompt(q, [a, rng.choice(other)], a, rng))
+                chosen.insert(first + rng.randrange(short + 1), ("mc",) + mc_prompt(q, [a, rng.choice(other)], a, rng))
     ids = [tok.bos] + segment(tok, "USER: ") + [tok.pad] * rows
     target = [-100] * len(ids)
     for k, (_, q, a) in enumerate(chosen):

@@ -313,7 +313,7 @@ def main(argv=None):
     ap.add_argument("--clip", required=True, help="the demo-clip folder (its vision tower, frozen)")
     ap.add_argument("--dino", default=None, help="a demo-dino folder: train Interleaved-MoF (demo-mof)")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=1800)
+    ap.add_argument("--steps", type=int, default=1200)
     ap.add_argument("--minutes", type=float, default=0, help="instead of --steps: as many steps as fit in this time")
     ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--lr", type=float, default=3e-3)
