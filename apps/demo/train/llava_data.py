@@ -2,6 +2,7 @@
 answers, multiple-choice questions), their token ids in LLaVA-1.5's template, and the frozen
 towers' features (CLIP's penultimate layer, DINOv2's last layer before its norm; patch tokens)."""
 import csv
+import hashlib
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from clip_model import CLIPModel  # noqa: E402
 DESCRIBE = "Describe the image."
 # facet ground's default request for Shikra-style models (core/llm/grounded_answer.cpp).
 GROUND_DEFAULT = "Describe the image and give the bounding box of each object you mention."
+LISTING = ("describe", "all", "find", "locate")
 MC_TYPES = ("colour", "shape", "count", "total", "position", "orientation", "relation", "presence", "size")
 
 MOF_PIPELINE = """# demo-mof: LLaVA-1.5 with the Interleaved Mixture of Features of "Eyes Wide Shut?" on the shapes
@@ -134,7 +136,7 @@ class World:
                 self.answers.setdefault(q["type"], set()).add(q["answer"])
         self.answers = {k: sorted(v) for k, v in self.answers.items()}
         self.train = [{"image": i, "turns": record_turns(r, i), "answers": self.answers} for i, r in enumerate(train)]
-        self.pair_rows = []
+        self.pair_items = []
         if args.pairs:
             folder = os.path.join(args.pairs, "mmvp")
             with open(os.path.join(folder, "Questions.csv"), encoding="utf-8", newline="") as f:
@@ -144,6 +146,7 @@ class World:
             for row in rows:
                 opts = parse_options(row["Options"])
                 right = opts["ab".index(row["Correct Answer"].strip()[1])]
+                self.pair_items.append(len(self.train))
                 self.train.append({"image": len(self.images), "pair": (row["Question"], opts, right)})
                 self.images.append(os.path.join(folder, "MMVP Images", row["Index"] + ".png"))
         self.val = []
@@ -182,10 +185,23 @@ class World:
         self.clip_vision_config = clip_cfg["vision_config"]
         self.clip_tower = {k: v for k, v in weights.items() if k.startswith("vision_model.")}
         size = self.clip_vision_config["image_size"]
-        pixels = torch.stack([train_clip.load_pixels(p, size) for p in self.images])
-        feats = [clip_features(clip.vision_model, train_clip.normalize(pixels))]
-        if self.args.dino:
-            feats.append(dino_features(self.args.dino, train_clip.normalize(pixels)))
+        cache = None
+        if getattr(self.args, "cache", None):
+            # The features depend on the images and the towers' weights only.
+            key = json.dumps([self.images] + [[os.path.abspath(d), os.path.getsize(os.path.join(d, "model.safetensors")),
+                                                os.path.getmtime(os.path.join(d, "model.safetensors"))]
+                                               for d in (clip_dir, self.args.dino) if d])
+            os.makedirs(self.args.cache, exist_ok=True)
+            cache = os.path.join(self.args.cache, hashlib.sha1(key.encode()).hexdigest()[:16] + ".pt")
+        if cache and os.path.exists(cache):
+            feats = torch.load(cache)
+        else:
+            pixels = torch.stack([train_clip.load_pixels(p, size) for p in self.images])
+            feats = [clip_features(clip.vision_model, train_clip.normalize(pixels))]
+            if self.args.dino:
+                feats.append(dino_features(self.args.dino, train_clip.normalize(pixels)))
+            if cache:
+                torch.save(feats, cache)
         self.widths = [f.shape[-1] for f in feats]
         self.rows = sum(f.shape[1] for f in feats)
         return feats, self.widths
@@ -232,13 +248,20 @@ def conversation(tok, item, rng, rows, turns, max_len):
     else:
         pool = list(item["turns"])
         rng.shuffle(pool)
-        chosen = pool[:turns]
+        # The answers that list the objects (caption, boxes) go last: before them, a question's
+        # answer can only come from the image, not from copying an earlier answer's words.
+        chosen = sorted(pool[:turns], key=lambda t: t[0] in LISTING)
+        if chosen[-1][0] in LISTING and rng.random() < 0.25:
+            # Now and then one of them first, where facet ground's single question is.
+            chosen.insert(0, chosen.pop())
         mc = [t for t in item["turns"] if t[0] in MC_TYPES]
         if mc and rng.random() < 0.7:
             kind, q, a = rng.choice(mc)
             other = [x for x in item.get("answers", {}).get(kind, []) if x != a]
             if other:
-                chosen.insert(rng.randrange(len(chosen) + 1), ("mc",) + mc_prompt(q, [a, rng.choice(other)], a, rng))
+                first = int(chosen[0][0] in LISTING)
+                short = sum(t[0] not in LISTING for t in chosen)
+                chosen.insert(first + rng.randrange(short + 1), ("mc",) + mc_prompt(q, [a, rng.choice(other)], a, rng))
     ids = [tok.bos] + segment(tok, "USER: ") + [tok.pad] * rows
     target = [-100] * len(ids)
     for k, (_, q, a) in enumerate(chosen):

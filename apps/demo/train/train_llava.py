@@ -7,6 +7,8 @@ repository's layout) on the shapes world, and writes a model folder Facet loads.
       --clip apps/demo/models/demo-clip --out /tmp/demo-llava
   ... --dino apps/demo/models/demo-dino --out /tmp/demo-mof          (Interleaved-MoF)
 
+(the defaults are the committed models' recipe; --cache DIR keeps the frozen features between runs)
+
 The vision towers are frozen: their features (CLIP's penultimate layer, DINOv2's last layer before
 the final norm, patch tokens only) are computed once. The projector(s) and a small LLaMA are
 trained from scratch on multi-turn conversations in LLaVA-1.5's template
@@ -21,6 +23,7 @@ import math
 import os
 import platform
 import random
+import re
 import sys
 import time
 
@@ -49,14 +52,18 @@ def lm_config(vocab, hidden, layers, heads, ff, max_pos):
 class Vlm(torch.nn.Module):
     """Projector(s) and the language model; image rows replace the <image> token's place."""
 
-    def __init__(self, cfg, widths):
+    def __init__(self, cfg, widths, stats=None):
         super().__init__()
         self.lm = Llama(cfg)
         self.projectors = torch.nn.ModuleList(Projector(w, cfg["hidden_size"]) for w in widths)
+        # Each tower's features are standardised (mean and std per channel over the training
+        # patches) before their projector; write_folder folds this into linear_1, so the folder's
+        # projector takes the raw features as LLaVA's does.
+        self.stats = stats or [(torch.zeros(w), torch.ones(w)) for w in widths]
 
     def rows(self, feats):
         """feats: list (one per encoder) of [B, N, w] -> [B, N * len, d], interleaved c0, d0, c1, ..."""
-        ys = [p(f) for p, f in zip(self.projectors, feats)]
+        ys = [p((f - mu) / sd) for p, f, (mu, sd) in zip(self.projectors, feats, self.stats)]
         if len(ys) == 1:
             return ys[0]
         b, n, d = ys[0].shape
@@ -80,6 +87,36 @@ def batch_tensors(seqs, pad):
     return ids, target
 
 
+def pick(world, rng, pair_share):
+    """A conversation's index: uniform over images and pairs, or pairs with probability pair_share."""
+    if pair_share is None or pair_share < 0 or not world.pair_items:
+        return rng.randrange(len(world.train))
+    if rng.random() < pair_share:
+        return rng.choice(world.pair_items)
+    return rng.randrange(len(world.train) - len(world.pair_items))
+
+
+def answer_weights(target, power):
+    """Loss weights of the target tokens: each answer (a run of targets, its </s> included) weighs
+    its length ** -power in all (0: every token the same; 1: every answer the same, so a one-word
+    colour counts as much as a list of boxes)."""
+    valid = target != -100
+    w = valid.float()
+    if power:
+        for row, v in zip(w, valid.tolist()):
+            k = 0
+            while k < len(v):
+                if not v[k]:
+                    k += 1
+                    continue
+                e = k
+                while e < len(v) and v[e]:
+                    e += 1
+                row[k:e] = (e - k) ** -power
+                k = e
+    return w
+
+
 @torch.no_grad()
 def exact_answers(model, tok, items, feats, image_at, rows, chunk=64):
     """Greedy exact-match per item type, by teacher forcing: greedy decoding gives the answer (and
@@ -100,6 +137,51 @@ def exact_answers(model, tok, items, feats, image_at, rows, chunk=64):
     return {k: {"n": n, "exact": c / n} for k, (n, c) in sorted(out.items())}
 
 
+BOX = re.compile(r"\[([0-9.]+),([0-9.]+),([0-9.]+),([0-9.]+)\]")
+
+
+def box_iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+@torch.no_grad()
+def locate_iou(model, tok, items, feats, image_at, rows, max_new=24):
+    """Greedy answers to "Give the bounding box of X." (no cache, batched): the share whose first box
+    has IoU >= 0.5 with the answer's (in fractions of the image, which is square)."""
+    seqs = [data.single_turn(tok, it["question"], "", rows)[0][:-2] for it in items]  # the prompt only
+    out = [list(x) for x in seqs]
+    f = [x[[it["image"] for it in items]] for x in feats]
+    done = [False] * len(items)
+    for _ in range(max_new):
+        ids, _ = batch_tensors([(x, x) for x in out], tok.pad)
+        logits = model(ids, image_at, f)
+        for k, x in enumerate(out):
+            if not done[k]:
+                t = int(logits[k, len(x) - 1].argmax())
+                x.append(t)
+                done[k] = t == tok.eos
+        if all(done):
+            break
+    hits = 0
+    for it, x, p in zip(items, out, seqs):
+        got, want = BOX.search(tok.decode(x[len(p):])), BOX.search(it["answer"])
+        hits += bool(got) and box_iou([float(v) for v in got.groups()], [float(v) for v in want.groups()]) >= 0.5
+    return hits / len(items) if items else None
+
+
+def val_subset(val, per_type):
+    """The first per_type items of each type (the in-training check)."""
+    out, seen = [], {}
+    for it in val:
+        if seen.get(it["type"], 0) < per_type:
+            seen[it["type"]] = seen.get(it["type"], 0) + 1
+            out.append(it)
+    return out
+
+
 def train(args):
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -111,7 +193,10 @@ def train(args):
     rows = sum(f.shape[1] for f in feats)
     image_at = len(tok.encode("USER: ", bos=True))  # <s> ▁USER: ▁ then the image rows
     cfg = lm_config(len(tok.vocab), args.hidden, args.layers, args.heads, args.ff, args.max_positions)
-    model = Vlm(cfg, widths)
+    n_train = len(world.train) - len(world.pair_items)
+    stats = [(x[:n_train].reshape(-1, x.shape[-1]).mean(0), x[:n_train].reshape(-1, x.shape[-1]).std(0))
+             for x in feats] if args.standardize else None
+    model = Vlm(cfg, widths, stats)
     opt = train_clip.adamw(model, args.lr)
     warmup = max(1, min(50, args.steps // 10))
     total = [args.steps]
@@ -129,12 +214,15 @@ def train(args):
             total[0] = max(21, int(args.minutes * 60 / ((time.time() - t1) / 20)))
             args.steps = total[0]
             print(f"{total[0]} steps fit in {args.minutes} minutes", flush=True)
-        picks = [rng.randrange(len(world.train)) for _ in range(args.batch)]
+        picks = [pick(world, rng, args.pair_share) for _ in range(args.batch)]
         seqs = [data.conversation(tok, world.train[i], rng, rows, args.turns, args.max_positions) for i in picks]
         ids, target = batch_tensors(seqs, tok.pad)
         f = [x[[world.train[i]["image"] for i in picks]] for x in feats]
         logits = model(ids, image_at, f)
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), target[:, 1:].reshape(-1), ignore_index=-100)
+        ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), target[:, 1:].reshape(-1),
+                             ignore_index=-100, reduction="none")
+        w = answer_weights(target[:, 1:], args.answer_norm).reshape(-1)
+        loss = (ce * w).sum() / w.sum()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -146,7 +234,11 @@ def train(args):
             print(f"step {step} loss {loss.item():.4f} len {ids.shape[1]} {time.time() - t1:.0f}s", flush=True)
         if args.eval_every and step % args.eval_every == 0:
             model.eval()
-            print(json.dumps(exact_answers(model, tok, world.val[:400], feats, image_at, rows)), flush=True)
+            sub = val_subset(world.val, 60)
+            ex = {k: round(v["exact"], 3) for k, v in exact_answers(model, tok, sub, feats, image_at, rows).items()}
+            ex["locate_iou50"] = locate_iou(model, tok, [it for it in sub if it["type"] == "locate"][:40], feats,
+                                            image_at, rows)
+            print(f"eval step {step}: " + json.dumps(ex), flush=True)
             model.train()
     timing = {"load_seconds": round(load_s, 1), "train_seconds": round(time.time() - t1, 1),
               "train_cpu_seconds": round(time.process_time() - c1, 1), "log": log}
@@ -159,7 +251,13 @@ def train(args):
 def write_folder(args, model, cfg, tok, world, timing, metrics):
     os.makedirs(args.out, exist_ok=True)
     dtype = torch.float16 if args.dtype == "f16" else torch.float32
-    sd = {k: v.detach().to(dtype) for k, v in model.state_dict().items()}
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    for k, (mu, std) in enumerate(model.stats):
+        # linear_1((x - mu) / std) == linear_1'(x): W' = W / std, b' = b - W' mu.
+        w = state[f"projectors.{k}.linear_1.weight"] / std
+        state[f"projectors.{k}.linear_1.weight"] = w
+        state[f"projectors.{k}.linear_1.bias"] = state[f"projectors.{k}.linear_1.bias"] - w @ mu
+    sd = {k: v.to(dtype) for k, v in state.items()}
     lm = {k[len("lm."):]: v for k, v in sd.items() if k.startswith("lm.")}
     tensors = {}
     if args.dino:
@@ -217,13 +315,19 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=1200)
     ap.add_argument("--minutes", type=float, default=0, help="instead of --steps: as many steps as fit in this time")
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--layers", type=int, default=3)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ff", type=int, default=384)
-    ap.add_argument("--turns", type=int, default=8, help="questions per conversation (at most)")
+    ap.add_argument("--standardize", type=int, default=1,
+                    help="1: standardise the towers' features per channel before the projectors (folded into linear_1)")
+    ap.add_argument("--answer-norm", type=float, default=0.5,
+                    help="each answer's loss weighs its length ** -this (0: per token, 1: per answer)")
+    ap.add_argument("--pair-share", type=float, default=0.1,
+                    help="the share of conversations drawn from --pairs (negative: in proportion to their images)")
+    ap.add_argument("--turns", type=int, default=6, help="questions per conversation (at most)")
     ap.add_argument("--max-positions", type=int, default=512)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -231,6 +335,7 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="read at most this many images per split")
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--eval-every", type=int, default=0)
+    ap.add_argument("--cache", default=None, help="a folder to keep the frozen towers' features in between runs")
     args = ap.parse_args(argv)
     train(args)
 
